@@ -1,0 +1,1 @@
+"""DataFlow platform package."""
