@@ -55,6 +55,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     if settings.local_aws:
         aws_conn |= {"login": LOCAL_AWS_ACCESS_KEY, "password": LOCAL_AWS_SECRET_KEY}
     home = settings.airflow_home
+    secrets = local_secrets(settings)
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_folder),
@@ -71,6 +72,9 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             f"http://localhost:{settings.airflow_port}/execution/"
         ),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.airflow_sqlalchemy_url,
+        # Shared by api-server, scheduler and workers so execution-API tokens validate.
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets["jwt_secret"],
+        "AIRFLOW__API__SECRET_KEY": secrets["api_secret_key"],
         "AIRFLOW__API__PORT": str(settings.airflow_port),
         "AIRFLOW__API__BASE_URL": settings.airflow_url,
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
@@ -79,6 +83,23 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW_CONN_WAREHOUSE": settings.postgres_url(settings.warehouse_db),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
     }
+
+
+def local_secrets(settings: Settings) -> dict[str, str]:
+    """Per-installation secrets, generated once into ``<DATAFLOW_HOME>/secrets.json``."""
+    import json
+    import secrets
+
+    path = settings.home / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {"jwt_secret": secrets.token_urlsafe(32), "api_secret_key": secrets.token_urlsafe(32)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(values))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return json.loads(path.read_text())
 
 
 def service_env(settings: Settings) -> dict[str, str]:
