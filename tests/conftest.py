@@ -49,3 +49,11 @@ def s3(settings):
     from dataflow.aws import s3_client
 
     return s3_client(settings)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest():
+    """``dbt/target/manifest.json`` built once per session (Cosmos renders from it)."""
+    from dataflow.transform import build_manifest
+
+    return build_manifest(get_settings())

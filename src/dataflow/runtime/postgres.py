@@ -101,6 +101,8 @@ def init_cluster(settings: Settings, bin_dir: Path) -> None:
         "work_mem": "'64MB'",
         "maintenance_work_mem": "'512MB'",
         "max_wal_size": "'4GB'",
+        "timezone": "'UTC'",  # marts compute dates/quarters of timestamptz in UTC
+        "log_timezone": "'UTC'",
         "synchronous_commit": "off",  # local dev cluster: durability of the last ms is moot
         "fsync": "on",
     }
