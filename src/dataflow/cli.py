@@ -74,15 +74,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from dataflow.generate import generate_landing_data
-    from dataflow.generate.cli import config_from_args
+    from dataflow.generate.cli import config_from_args, progress_enabled
     from dataflow.runtime import ensure_data_services
 
     settings = get_settings()
     ensure_data_services(settings)
-    manifest = generate_landing_data(settings, config_from_args(args), progress=args.progress)
+    manifest = generate_landing_data(settings, config_from_args(args), progress_enabled(args))
     print(f"generated {len(manifest.files)} files for hours "
           f"{manifest.hours[0]:%Y-%m-%d %H:00} … {manifest.hours[-1]:%H:00} UTC "
           f"in s3://{settings.landing_bucket}/landing/")
+    print(f"rows by source: {manifest.rows_by_source()}")
+    print(f"injected defects: {manifest.defects_by_kind()}")
+    print(f"manifest: s3://{settings.landing_bucket}/{manifest.manifest_key}")
     return 0
 
 
@@ -98,9 +101,9 @@ def cmd_dbt_parse(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from dataflow.demo import run_demo
-    from dataflow.generate.cli import config_from_args
+    from dataflow.generate.cli import config_from_args, progress_enabled
 
-    return run_demo(get_settings(), config_from_args(args), progress=args.progress)
+    return run_demo(get_settings(), config_from_args(args), progress=progress_enabled(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,8 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    from dataflow.generate import InvalidGenerationConfig
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InvalidGenerationConfig as exc:
+        parser.exit(2, f"dataflow {args.command}: {exc}\n")
 
 
 if __name__ == "__main__":
