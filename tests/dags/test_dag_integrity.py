@@ -49,11 +49,13 @@ def test_production_pipeline_shape(dagbag):
 
 
 def test_hourly_data_intervals_are_one_hour_wide(dagbag):
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
-    dag = dagbag.dags["production_data_pipeline"]
-    interval = dag.timetable.infer_manual_data_interval(
-        run_after=datetime(2026, 11, 1, 5, tzinfo=timezone.utc)
-    )
+    import pendulum
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    timetable = coerce_to_core_timetable(dagbag.dags["production_data_pipeline"].timetable)
+    run_after = pendulum.datetime(2026, 11, 1, 5, tz="UTC")
+    interval = timetable.infer_manual_data_interval(run_after=run_after)
     assert interval.end - interval.start == timedelta(hours=1)
-    assert interval.start == datetime(2026, 11, 1, 4, tzinfo=timezone.utc)
+    assert interval.start == pendulum.datetime(2026, 11, 1, 4, tz="UTC")
