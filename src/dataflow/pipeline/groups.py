@@ -36,9 +36,11 @@ def load_landing_files(source: str, data_interval_start=None, data_interval_end=
 
 
 @task
-def run_expectation_suite(source: str, data_interval_start=None, run_id=None):
+def run_expectation_suite(
+    source: str, data_interval_start=None, data_interval_end=None, run_id=None
+):
     """Validate the interval's ``raw.<source>`` rows with the source's GX suite."""
-    return tasks.validate_source(source, data_interval_start, run_id)
+    return tasks.validate_source(source, data_interval_start, data_interval_end, run_id)
 
 
 @task(trigger_rule="all_done")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from dataflow.settings import get_settings
+
+
+def utc(moment: datetime) -> datetime:
+    """A plain aware ``datetime`` in UTC (Airflow hands tasks pendulum ``DateTime``s)."""
+    return datetime.fromisoformat(moment.isoformat()).astimezone(UTC)
 
 
 def load_source(
@@ -14,15 +19,21 @@ def load_source(
     """Load one source's landing files of the interval into ``raw.<source>``."""
     from dataflow.ingest import load_interval
 
-    result = load_interval(get_settings(), source, interval_start, interval_end, run_id=run_id)
-    return result.summary()
+    result = load_interval(
+        get_settings(), source, utc(interval_start), utc(interval_end), run_id=run_id
+    )
+    return result.to_dict()
 
 
-def validate_source(source: str, interval_start: datetime, run_id: str | None) -> dict[str, Any]:
+def validate_source(
+    source: str, interval_start: datetime, interval_end: datetime, run_id: str | None
+) -> dict[str, Any]:
     """Run the source's GX suite on the interval's rows; results go to the audit table."""
     from dataflow import quality
 
-    return quality.validate_source(get_settings(), source, interval_start, run_id)
+    return quality.validate_source(
+        get_settings(), source, utc(interval_start), run_id, interval_end=utc(interval_end)
+    )
 
 
 def publish_data_docs() -> dict[str, str]:

@@ -128,12 +128,20 @@ def run_dag_test(settings: Settings, dag_id: str, logical_date, log_path: Path) 
     return proc.returncode == 0
 
 
+def _json_output(out: str) -> list[dict]:
+    """The JSON document of ``airflow ... -o json`` output, skipping any log lines before it."""
+    for line in out.splitlines():
+        if line.startswith("[{") or line.strip() == "[]":
+            return json.loads(line)
+    raise AirflowCommandError(f"no JSON in Airflow CLI output:\n{out[-2000:]}")
+
+
 def task_states(settings: Settings, dag_id: str, run_id: str) -> list[dict]:
     """Task instances of a run as dicts (``task_id``, ``state``, ...), via the Airflow CLI."""
     out = run_airflow(settings, "tasks", "states-for-dag-run", dag_id, run_id, "-o", "json")
-    return json.loads(out[out.index("["):])
+    return _json_output(out)
 
 
 def latest_runs(settings: Settings, dag_id: str) -> list[dict]:
-    out = run_airflow(settings, "dags", "list-runs", dag_id, "-o", "json")
-    return json.loads(out[out.index("["):])
+    """The DAG's runs, newest first, via the Airflow CLI."""
+    return _json_output(run_airflow(settings, "dags", "list-runs", dag_id, "-o", "json"))
