@@ -29,18 +29,20 @@ def load_totals(conn) -> tuple[int, int, int]:
 
 
 def validation_overview(conn) -> list[tuple]:
-    """Latest validation run per suite: expectations passed/failed by severity."""
+    """The latest validation run per suite: expectations passed/failed by severity."""
     return conn.execute(
         """
         with latest as (
-            select suite, max(validated_at) as at from audit.validation_results group by suite
+            select distinct on (suite) suite, run_id, interval_start
+            from audit.validation_results order by suite, validated_at desc
         )
         select v.suite, v.severity, count(*) filter (where v.success),
                count(*) filter (where not v.success),
-               string_agg(case when not v.success then v.expectation ||
-                          coalesce('(' || v.column_name || ')', '') end, ', ')
-        from audit.validation_results v join latest l
-          on l.suite = v.suite and v.validated_at >= l.at - interval '5 minutes'
+               coalesce(string_agg(case when not v.success then v.expectation ||
+                        coalesce('(' || v.column_name || ')', '') end, ', '), '')
+        from audit.validation_results v
+        join latest l on l.suite = v.suite and l.run_id is not distinct from v.run_id
+             and l.interval_start is not distinct from v.interval_start
         group by 1, 2 order by 1, 2
         """).fetchall()
 
@@ -59,7 +61,8 @@ def dbt_test_overview(settings: Settings, run_ids: list[str]) -> list[tuple]:
     rows = []
     for run_id in run_ids:
         states = task_states(settings, "production_data_pipeline", run_id)
-        tests = [s for s in states if s["task_id"].endswith(".test")]
+        # "<model>.test" after each model, "<test>_test" for detached multi-parent tests.
+        tests = [s for s in states if s["task_id"].endswith((".test", "_test"))]
         ok = sum(1 for s in tests if s["state"] == "success")
         rows.append((run_id, len(tests), ok, len(tests) - ok))
     return rows

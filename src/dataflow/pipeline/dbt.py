@@ -38,7 +38,10 @@ def cosmos_configs(settings: Settings) -> dict[str, Any]:
             execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
         ),
         "render_config": RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            # Relationship tests span two models: run them once both exist, in their own task.
+            should_detach_multiple_parents_tests=True,
         ),
         "operator_args": {"vars": DBT_INTERVAL_VARS, "install_deps": False},
     }
