@@ -7,11 +7,20 @@ Each run handles one **data interval** `[start, end)` of one hour: the files und
 `s3://<landing bucket>/landing/<source>/<YYYY-MM-DD>/<HH>/` for the interval's start hour.
 Rerunning a run (Clear in the UI) replaces exactly that interval's rows — it is idempotent.
 
-| group | what it does |
-|---|---|
-| `data_ingestion` | one task per source (customers, products, transactions, events): streams the files into `raw.<source>` with Postgres `COPY`, one transaction per source and interval. Malformed rows go to `audit.quarantine` with file, line and reason; every file writes an `audit.load_audit` row (received = loaded + quarantined). A header that breaks the contract fails the task, naming the file and columns. |
-| `quality_validation` | one Great Expectations suite per source on the interval's rows (`great_expectations/suites/`). Results go to `audit.validation_results`. A failed **critical** expectation fails `enforce_critical_expectations`, so transformations never run on bad data; **warnings** are recorded and the run goes on. |
-| `transformations` | the dbt project (`dbt/`) rendered by Cosmos: one task per model with its tests after it, staging → intermediate → marts (`customer_360`, `dim_customers`, `fct_transactions`, ...), then dbt docs. |
+**`data_ingestion`** — one task per source (customers, products, transactions, events):
+streams the files into `raw.<source>` with Postgres `COPY`, one transaction per source and
+interval. Malformed rows go to `audit.quarantine` with file, line and reason; every file
+writes an `audit.load_audit` row (received = loaded + quarantined). A header that breaks the
+contract fails the task at once, naming the file and the columns.
+
+**`quality_validation`** — one Great Expectations suite per source on the interval's rows
+(`great_expectations/suites/`); results go to `audit.validation_results`. A failed
+**critical** expectation fails `enforce_critical_expectations`, so transformations never run
+on bad data; **warnings** are recorded and the run goes on.
+
+**`transformations`** — the dbt project (`dbt/`) rendered by Cosmos: one task per model with
+its tests after it, staging → intermediate → marts (`customer_360`, `dim_customers`,
+`fct_transactions`, ...), then dbt docs.
 
 **Where results are**
 - GX Data Docs: `.dataflow/data_docs/index.html` locally, `s3://dataflow-docs/data_docs/` in S3.

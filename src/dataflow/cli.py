@@ -34,8 +34,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     build_manifest(settings)
     started = start_airflow(settings)
     print(f"Airflow       {', '.join(started) or 'already running'}")
-    print(f"Web UI        {settings.airflow_url}  (user admin, password "
-          f"{ensure_admin_password(settings)})")
+    print(
+        f"Web UI        {settings.airflow_url}  (user admin, password "
+        f"{ensure_admin_password(settings)})"
+    )
     return 0
 
 
@@ -60,8 +62,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     from dataflow.runtime.postgres import postgres_running
 
     settings = get_settings()
-    rows = [("postgres", postgres_running(settings) if settings.local_postgres else None),
-            ("moto", moto_running(settings) if settings.local_aws else None)]
+    rows = [
+        ("postgres", postgres_running(settings) if settings.local_postgres else None),
+        ("moto", moto_running(settings) if settings.local_aws else None),
+    ]
     rows += [(name, pid is not None) for name, pid in running_services(settings).items()]
     for name, up in rows:
         state = "external" if up is None else ("running" if up else "stopped")
@@ -80,9 +84,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = get_settings()
     ensure_data_services(settings)
     manifest = generate_landing_data(settings, config_from_args(args), progress_enabled(args))
-    print(f"generated {len(manifest.files)} files for hours "
-          f"{manifest.hours[0]:%Y-%m-%d %H:00} … {manifest.hours[-1]:%H:00} UTC "
-          f"in s3://{settings.landing_bucket}/landing/")
+    print(
+        f"generated {len(manifest.files)} files for hours "
+        f"{manifest.hours[0]:%Y-%m-%d %H:00} … {manifest.hours[-1]:%H:00} UTC "
+        f"in s3://{settings.landing_bucket}/landing/"
+    )
     print(f"rows by source: {manifest.rows_by_source()}")
     print(f"injected defects: {manifest.defects_by_kind()}")
     print(f"manifest: s3://{settings.landing_bucket}/{manifest.manifest_key}")
@@ -115,18 +121,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = sub.add_parser("up", help="start Postgres, the AWS endpoint and Airflow (idempotent)")
-    up.add_argument("--data-only", action="store_true",
-                    help="start only Postgres and the AWS endpoint, not Airflow")
+    up.add_argument(
+        "--data-only",
+        action="store_true",
+        help="start only Postgres and the AWS endpoint, not Airflow",
+    )
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop the services this project started (by pid)").set_defaults(
-        func=cmd_down)
+        func=cmd_down
+    )
     sub.add_parser("status", help="show which local services run and where").set_defaults(
-        func=cmd_status)
+        func=cmd_status
+    )
     sub.add_parser(
-        "env", help="print `export` lines for the local services (eval \"$(dataflow env)\")"
+        "env", help='print `export` lines for the local services (eval "$(dataflow env)")'
     ).set_defaults(func=cmd_env)
     sub.add_parser("dbt-parse", help="build dbt/target/manifest.json for Cosmos").set_defaults(
-        func=cmd_dbt_parse)
+        func=cmd_dbt_parse
+    )
 
     gen = sub.add_parser("generate", help="write synthetic source data to the landing bucket")
     add_generate_arguments(gen)

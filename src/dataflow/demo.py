@@ -26,8 +26,10 @@ def prepare_runtime(settings: Settings) -> None:
     from dataflow.transform import build_manifest
 
     apply_service_env(settings)
-    step(f"Local services: Postgres {redact(settings.warehouse_url)}, "
-         f"AWS {settings.aws_endpoint_url or 'real AWS'}")
+    step(
+        f"Local services: Postgres {redact(settings.warehouse_url)}, "
+        f"AWS {settings.aws_endpoint_url or 'real AWS'}"
+    )
     ensure_data_services(settings)
     step("Airflow metadata DB (first run migrates, ~1 min)")
     ensure_airflow_db(settings)
@@ -44,8 +46,9 @@ def run_pipeline_hours(settings: Settings, hours) -> list[tuple[str, bool, float
         interval_end = hour + timedelta(hours=1)
         log = settings.run_dir / "demo" / f"{DAG_ID}_{hour:%Y%m%dT%H}.log"
         started = time.monotonic()
-        print(f"    interval {hour:%Y-%m-%d %H:00} → {interval_end:%H:00} UTC … ", end="",
-              flush=True)
+        print(
+            f"    interval {hour:%Y-%m-%d %H:00} → {interval_end:%H:00} UTC … ", end="", flush=True
+        )
         ok = run_dag_test(settings, DAG_ID, interval_end, log)
         took = time.monotonic() - started
         print(f"{'success' if ok else 'FAILED'} in {took:.0f}s  (log: {log})", flush=True)

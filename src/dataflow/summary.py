@@ -8,24 +8,31 @@ LAYERS = ("raw", "staging", "intermediate", "marts", "snapshots")
 
 
 def relation_counts(conn, schema: str) -> list[tuple[str, int]]:
-    names = [r[0] for r in conn.execute(
-        "select table_name from information_schema.tables where table_schema = %s "
-        "order by table_name", (schema,)).fetchall()]
-    return [(n, conn.execute(f'select count(*) from {schema}."{n}"').fetchone()[0])
-            for n in names]
+    names = [
+        r[0]
+        for r in conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s "
+            "order by table_name",
+            (schema,),
+        ).fetchall()
+    ]
+    return [(n, conn.execute(f'select count(*) from {schema}."{n}"').fetchone()[0]) for n in names]
 
 
 def quarantine_reasons(conn, limit: int = 5) -> list[tuple[str, int]]:
     # Reasons carry the offending value after a colon; group by the kind before it.
     return conn.execute(
         "select split_part(reason, ':', 1) as kind, count(*) from audit.quarantine "
-        "group by 1 order by 2 desc, 1 limit %s", (limit,)).fetchall()
+        "group by 1 order by 2 desc, 1 limit %s",
+        (limit,),
+    ).fetchall()
 
 
 def load_totals(conn) -> tuple[int, int, int]:
     return conn.execute(
         "select coalesce(sum(rows_received), 0), coalesce(sum(rows_loaded), 0), "
-        "coalesce(sum(rows_quarantined), 0) from audit.load_audit").fetchone()
+        "coalesce(sum(rows_quarantined), 0) from audit.load_audit"
+    ).fetchone()
 
 
 def validation_overview(conn) -> list[tuple]:
@@ -44,7 +51,8 @@ def validation_overview(conn) -> list[tuple]:
         join latest l on l.suite = v.suite and l.run_id is not distinct from v.run_id
              and l.interval_start is not distinct from v.interval_start
         group by 1, 2 order by 1, 2
-        """).fetchall()
+        """
+    ).fetchall()
 
 
 def print_table(title: str, rows, headers) -> None:
@@ -75,28 +83,42 @@ def print_summary(settings: Settings, outcomes) -> None:
     from dataflow.runtime.airflow import ensure_admin_password, latest_runs
 
     print("\n" + "=" * 72 + "\nDataFlow demo summary\n" + "=" * 72)
-    print_table("Pipeline runs", [(h, "success" if ok else "FAILED", f"{t:.0f}s")
-                                  for h, ok, t in outcomes], ("interval", "state", "took"))
+    print_table(
+        "Pipeline runs",
+        [(h, "success" if ok else "FAILED", f"{t:.0f}s") for h, ok, t in outcomes],
+        ("interval", "state", "took"),
+    )
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
         for layer in LAYERS:
-            print_table(f"Rows in {layer}", relation_counts(conn, layer) or [("-", 0)],
-                        ("relation", "rows"))
+            print_table(
+                f"Rows in {layer}", relation_counts(conn, layer) or [("-", 0)], ("relation", "rows")
+            )
         received, loaded, quarantined = load_totals(conn)
-        print(f"\nIngestion: {received} rows received = {loaded} loaded + {quarantined} "
-              f"quarantined ({'reconciled' if received == loaded + quarantined else 'MISMATCH'})")
-        print_table("Top quarantine reasons (audit.quarantine)",
-                    quarantine_reasons(conn) or [("none", 0)], ("reason", "rows"))
-        print_table("Great Expectations, latest run per suite (audit.validation_results)",
-                    validation_overview(conn),
-                    ("suite", "severity", "passed", "failed", "failed expectations"))
+        print(
+            f"\nIngestion: {received} rows received = {loaded} loaded + {quarantined} "
+            f"quarantined ({'reconciled' if received == loaded + quarantined else 'MISMATCH'})"
+        )
+        print_table(
+            "Top quarantine reasons (audit.quarantine)",
+            quarantine_reasons(conn) or [("none", 0)],
+            ("reason", "rows"),
+        )
+        print_table(
+            "Great Expectations, latest run per suite (audit.validation_results)",
+            validation_overview(conn),
+            ("suite", "severity", "passed", "failed", "failed expectations"),
+        )
     run_ids = [r["run_id"] for r in latest_runs(settings, "production_data_pipeline")][:3]
-    print_table("dbt tests (Cosmos test tasks per run)", dbt_test_overview(settings, run_ids),
-                ("run", "test tasks", "passed", "failed"))
+    print_table(
+        "dbt tests (Cosmos test tasks per run)",
+        dbt_test_overview(settings, run_ids),
+        ("run", "test tasks", "passed", "failed"),
+    )
     print(f"""
 Where results are
-  GX Data Docs   {settings.data_docs_dir / 'index.html'}
+  GX Data Docs   {settings.data_docs_dir / "index.html"}
                  s3://{settings.docs_bucket}/data_docs/index.html
-  dbt docs       {settings.dbt_target_dir / 'index.html'}
+  dbt docs       {settings.dbt_target_dir / "index.html"}
                  s3://{settings.docs_bucket}/dbt_docs/index.html
   Warehouse      psql {settings.warehouse_url}
 

@@ -44,8 +44,9 @@ def test_production_pipeline_shape(dagbag):
     }
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("transformations.dbt.")]
     assert dbt_tasks, "Cosmos rendered no dbt tasks"
-    assert all(gate.task_id in {u.task_id for u in t.get_flat_relatives(upstream=True)}
-               for t in dbt_tasks)
+    assert all(
+        gate.task_id in {u.task_id for u in t.get_flat_relatives(upstream=True)} for t in dbt_tasks
+    )
 
 
 def test_hourly_data_intervals_are_one_hour_wide(dagbag):

@@ -42,8 +42,11 @@ def current_transactions(rows):
 
 
 def is_valid_transaction(t, customers, products) -> bool:
-    return (t["transaction_amount"] > 0 and t["customer_id"] in customers
-            and t["product_id"] in products)
+    return (
+        t["transaction_amount"] > 0
+        and t["customer_id"] in customers
+        and t["product_id"] in products
+    )
 
 
 @dataclass
@@ -115,8 +118,11 @@ def customer_360(customers_raw, products_raw, transactions_raw, as_of: datetime)
     products = current_products(products_raw)
     counted = defaultdict(list)
     for t in current_transactions(transactions_raw).values():
-        if (is_valid_transaction(t, customers, products) and t["status"] == "completed"
-                and t["transaction_at"] < as_of):
+        if (
+            is_valid_transaction(t, customers, products)
+            and t["status"] == "completed"
+            and t["transaction_at"] < as_of
+        ):
             counted[t["customer_id"]].append(t)
     result = {}
     for cid in customers:

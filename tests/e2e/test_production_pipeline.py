@@ -52,8 +52,10 @@ def fresh_warehouse(settings):
     import psycopg
 
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
-        conn.execute("truncate raw.customers, raw.products, raw.transactions, raw.events, "
-                     "audit.load_audit, audit.quarantine, audit.validation_results")
+        conn.execute(
+            "truncate raw.customers, raw.products, raw.transactions, raw.events, "
+            "audit.load_audit, audit.quarantine, audit.validation_results"
+        )
         for schema in ("staging", "intermediate", "marts", "snapshots"):
             conn.execute(f"drop schema if exists {schema} cascade")
             conn.execute(f"create schema {schema}")
@@ -77,8 +79,10 @@ def raw_rows(settings, pipeline_run):
     import psycopg
 
     with psycopg.connect(settings.warehouse_url) as conn:
-        return {s: fetch_dicts(conn, f"select * from raw.{s}")
-                for s in ("customers", "products", "transactions")}
+        return {
+            s: fetch_dicts(conn, f"select * from raw.{s}")
+            for s in ("customers", "products", "transactions")
+        }
 
 
 def data_lines(body: bytes, has_header: bool) -> int:
@@ -101,8 +105,12 @@ def test_every_landed_row_is_loaded_or_quarantined(settings, s3, warehouse, pipe
 
 
 def test_malformed_rows_are_quarantined_with_their_line_and_reason(warehouse, pipeline_run):
-    quarantined = {(q["source_file"], q["line_number"]): q["reason"] for q in fetch_dicts(
-        warehouse, "select source_file, line_number, reason from audit.quarantine")}
+    quarantined = {
+        (q["source_file"], q["line_number"]): q["reason"]
+        for q in fetch_dicts(
+            warehouse, "select source_file, line_number, reason from audit.quarantine"
+        )
+    }
     assert quarantined, "≈1% defects were injected but nothing was quarantined"
     assert all(reason for reason in quarantined.values())
     for entry in pipeline_run.files:
@@ -122,8 +130,9 @@ def test_quality_warnings_recorded_and_no_critical_failure(warehouse, pipeline_r
 
 def test_customer_360_matches_an_independent_computation(warehouse, pipeline_run, raw_rows):
     as_of = pipeline_run.hours[-1] + timedelta(hours=1)
-    want = expected.customer_360(raw_rows["customers"], raw_rows["products"],
-                                 raw_rows["transactions"], as_of)
+    want = expected.customer_360(
+        raw_rows["customers"], raw_rows["products"], raw_rows["transactions"], as_of
+    )
     got = {r["customer_id"]: r for r in fetch_dicts(warehouse, "select * from marts.customer_360")}
     assert set(got) == set(want)
     assert {r["as_of"] for r in got.values()} == {as_of}
@@ -142,11 +151,12 @@ def test_invalid_transactions_are_kept_out_of_fct_transactions(warehouse, raw_ro
     customers = expected.current_customers(raw_rows["customers"])
     products = expected.current_products(raw_rows["products"])
     txs = expected.current_transactions(raw_rows["transactions"])
-    valid = {k for k, t in txs.items()
-             if expected.is_valid_transaction(t, customers, products)}
+    valid = {k for k, t in txs.items() if expected.is_valid_transaction(t, customers, products)}
     assert len(valid) < len(txs), "defects should make some transactions invalid"
-    got = {r[0] for r in warehouse.execute(
-        "select transaction_id from marts.fct_transactions").fetchall()}
+    got = {
+        r[0]
+        for r in warehouse.execute("select transaction_id from marts.fct_transactions").fetchall()
+    }
     assert got == valid
 
 
@@ -155,10 +165,11 @@ def test_rerunning_an_interval_is_idempotent(settings, warehouse, pipeline_run):
         counts = warehouse.execute(
             "select (select count(*) from raw.transactions), (select count(*) from "
             "raw.customers), (select count(*) from audit.quarantine), "
-            "(select count(*) from marts.fct_transactions)").fetchone()
+            "(select count(*) from marts.fct_transactions)"
+        ).fetchone()
         c360 = warehouse.execute(
-            "select md5(string_agg(c::text, '|' order by customer_id)) "
-            "from marts.customer_360 c").fetchone()[0]
+            "select md5(string_agg(c::text, '|' order by customer_id)) from marts.customer_360 c"
+        ).fetchone()[0]
         return counts, c360
 
     before = snapshot()
@@ -183,22 +194,42 @@ def test_broadly_bad_batch_stops_before_transformations(settings, s3, warehouse,
     rows = []
     for i in range(200):
         email = "not-an-email" if i % 4 == 0 else f"user{i}@example.com"  # 25% invalid
-        rows.append([900_000 + i, email, "Ada", "Lovelace", "GB", "premium", "2024-01-01",
-                     "2025-01-01T00:00:00Z", f"{hour:%Y-%m-%dT%H}:10:00Z"])
-    write_csv(s3, settings.landing_bucket, landing_key("customers", hour, "customers_bad.csv"),
-              CUSTOMERS.column_names, rows)
+        rows.append(
+            [
+                900_000 + i,
+                email,
+                "Ada",
+                "Lovelace",
+                "GB",
+                "premium",
+                "2024-01-01",
+                "2025-01-01T00:00:00Z",
+                f"{hour:%Y-%m-%dT%H}:10:00Z",
+            ]
+        )
+    write_csv(
+        s3,
+        settings.landing_bucket,
+        landing_key("customers", hour, "customers_bad.csv"),
+        CUSTOMERS.column_names,
+        rows,
+    )
 
     ok, log = run_dag(settings, hour + timedelta(hours=1))
 
     assert not ok, "a batch with 25% invalid emails must fail the quality gate"
-    run = next(r for r in latest_runs(settings, DAG_ID)
-               if r["logical_date"].startswith(f"{hour + timedelta(hours=1):%Y-%m-%dT%H}"))
+    run = next(
+        r
+        for r in latest_runs(settings, DAG_ID)
+        if r["logical_date"].startswith(f"{hour + timedelta(hours=1):%Y-%m-%dT%H}")
+    )
     states = {t["task_id"]: t["state"] for t in task_states(settings, DAG_ID, run["run_id"])}
     assert states["quality_validation.enforce_critical_expectations"] == "failed"
     dbt_states = {s for t, s in states.items() if t.startswith("transformations.")}
     assert dbt_states == {"upstream_failed"}
     failed = warehouse.execute(
         "select count(*) from audit.validation_results where suite = 'customers' "
-        "and severity = 'critical' and not success and interval_start = %s", (hour,)
+        "and severity = 'critical' and not success and interval_start = %s",
+        (hour,),
     ).fetchone()[0]
     assert failed >= 1

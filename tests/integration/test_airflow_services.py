@@ -42,8 +42,12 @@ def test_admin_can_log_in_with_the_printed_password(settings, airflow_up):
     from dataflow.runtime.airflow import ADMIN_USER, ensure_admin_password
 
     body = json.dumps({"username": ADMIN_USER, "password": ensure_admin_password(settings)})
-    req = urllib.request.Request(f"{settings.airflow_url}/auth/token", data=body.encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        f"{settings.airflow_url}/auth/token",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(req) as resp:
         assert json.load(resp)["access_token"]
 

@@ -15,8 +15,12 @@ def test_defaults_point_at_the_embedded_runtime():
 def test_external_database_url_disables_the_local_cluster():
     s = load_settings({"DATABASE_URL": "postgresql://etl:secret@db.internal:6543/ignored"})
     assert not s.local_postgres
-    assert (s.pg_host, s.pg_port, s.pg_user, s.pg_password) == ("db.internal", 6543, "etl",
-                                                                 "secret")
+    assert (s.pg_host, s.pg_port, s.pg_user, s.pg_password) == (
+        "db.internal",
+        6543,
+        "etl",
+        "secret",
+    )
     assert s.airflow_sqlalchemy_url.endswith("@db.internal:6543/airflow")
 
 

@@ -23,9 +23,7 @@ def ensure_moto_server(settings: Settings) -> None:
     moto_bin = Path(sys.executable).with_name("moto_server")
     argv = [str(moto_bin), "-H", "127.0.0.1", "-p", str(settings.moto_port)]
     processes.spawn(NAME, argv, settings.run_dir)
-    processes.wait_for_port(
-        settings.moto_port, 30, "moto server", settings.run_dir / f"{NAME}.log"
-    )
+    processes.wait_for_port(settings.moto_port, 30, "moto server", settings.run_dir / f"{NAME}.log")
 
 
 def stop_moto_server(settings: Settings) -> bool:

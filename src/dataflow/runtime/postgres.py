@@ -58,8 +58,7 @@ def _ensure_os_user(data_dir: Path) -> None:
     if os.geteuid() != 0:
         return
     if subprocess.run(["id", "-u", _OS_USER], capture_output=True).returncode != 0:
-        _run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-              _OS_USER])
+        _run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", _OS_USER])
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _run(["chown", "-R", f"{_OS_USER}:", str(data_dir.parent)])
     # runuser needs to traverse the path down to the data folder.
@@ -87,10 +86,22 @@ def init_cluster(settings: Settings, bin_dir: Path) -> None:
     pwfile.write_text(LOCAL_PG_PASSWORD + "\n")
     if os.geteuid() == 0:
         _run(["chown", f"{_OS_USER}:", str(pwfile)])
-    _run(_as_cluster_owner([
-        str(bin_dir / "initdb"), "-D", str(data), "-U", LOCAL_PG_USER,
-        f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C",
-    ]))
+    _run(
+        _as_cluster_owner(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                LOCAL_PG_USER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
+        )
+    )
     pwfile.unlink()
     tuning = {
         "listen_addresses": "'127.0.0.1'",
@@ -121,19 +132,39 @@ def ensure_postgres(settings: Settings) -> None:
         _ensure_os_user(settings.pg_data_dir)
     processes.check_port_free(settings.pg_port, "the local Postgres cluster")
     log = settings.pg_data_dir.parent / "postgres.log"
-    _run(_as_cluster_owner([
-        str(bin_dir / "pg_ctl"), "-D", str(settings.pg_data_dir), "-l", str(log),
-        "-w", "-t", "60", "start",
-    ]))
+    _run(
+        _as_cluster_owner(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(settings.pg_data_dir),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
+    )
 
 
 def stop_postgres(settings: Settings) -> bool:
     if not postgres_running(settings):
         return False
-    _run(_as_cluster_owner([
-        str(find_pg_bin() / "pg_ctl"), "-D", str(settings.pg_data_dir), "-m", "fast", "-w",
-        "stop",
-    ]))
+    _run(
+        _as_cluster_owner(
+            [
+                str(find_pg_bin() / "pg_ctl"),
+                "-D",
+                str(settings.pg_data_dir),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ]
+        )
+    )
     return True
 
 

@@ -58,9 +58,7 @@ def check_port_free(port: int, service: str) -> None:
         )
 
 
-def spawn(
-    name: str, argv: list[str], run_dir: Path, env: dict[str, str] | None = None
-) -> int:
+def spawn(name: str, argv: list[str], run_dir: Path, env: dict[str, str] | None = None) -> int:
     """Start ``argv`` detached, log to ``run_dir/<name>.log`` and record its pid."""
     run_dir.mkdir(parents=True, exist_ok=True)
     log = open(run_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
