@@ -26,12 +26,16 @@ apply_service_env(get_settings())
 
 @pytest.fixture(scope="session")
 def settings():
-    """Settings of the test runtime, with Postgres and moto running and bootstrapped."""
-    from dataflow.runtime import ensure_data_services
+    """Settings of the test runtime, with Postgres and moto running and bootstrapped.
+
+    Services this session started are stopped at its end; ones that already ran are kept.
+    """
+    from dataflow.runtime import ensure_data_services, stop_data_services
 
     s = get_settings()
-    ensure_data_services(s)
-    return s
+    started = ensure_data_services(s)
+    yield s
+    stop_data_services(s, started)
 
 
 @pytest.fixture

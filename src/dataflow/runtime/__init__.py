@@ -11,18 +11,34 @@ from dataflow.runtime.postgres import ensure_databases, ensure_postgres
 from dataflow.settings import Settings
 
 
-def ensure_data_services(settings: Settings) -> None:
-    """Start local Postgres + moto where configured, then bootstrap warehouse and buckets."""
+def ensure_data_services(settings: Settings) -> list[str]:
+    """Start local Postgres + moto where configured, then bootstrap warehouse and buckets.
+
+    Returns the services this call started (empty when everything already ran).
+    """
     from dataflow.aws import ensure_buckets
     from dataflow.warehouse import bootstrap_warehouse
 
-    if settings.local_postgres:
-        ensure_postgres(settings)
+    started = []
+    if settings.local_postgres and ensure_postgres(settings):
+        started.append("postgres")
     ensure_databases(settings)
     bootstrap_warehouse(settings)
-    if settings.local_aws:
-        ensure_moto_server(settings)
+    if settings.local_aws and ensure_moto_server(settings):
+        started.append("moto")
     ensure_buckets(settings)
+    return started
+
+
+def stop_data_services(settings: Settings, services: list[str]) -> None:
+    """Stop the named local services (as returned by :func:`ensure_data_services`)."""
+    from dataflow.runtime.moto import stop_moto_server
+    from dataflow.runtime.postgres import stop_postgres
+
+    if "moto" in services:
+        stop_moto_server(settings)
+    if "postgres" in services:
+        stop_postgres(settings)
 
 
 __all__ = ["ensure_data_services"]

@@ -121,10 +121,10 @@ def init_cluster(settings: Settings, bin_dir: Path) -> None:
         conf.writelines(f"{key} = {value}\n" for key, value in tuning.items())
 
 
-def ensure_postgres(settings: Settings) -> None:
-    """Initialise (first time) and start the local cluster; no-op when it already runs."""
+def ensure_postgres(settings: Settings) -> bool:
+    """Initialise (first time) and start the local cluster; True when this call started it."""
     if postgres_running(settings):
-        return
+        return False
     bin_dir = find_pg_bin()
     if not (settings.pg_data_dir / "PG_VERSION").exists():
         init_cluster(settings, bin_dir)
@@ -147,6 +147,7 @@ def ensure_postgres(settings: Settings) -> None:
             ]
         )
     )
+    return True
 
 
 def stop_postgres(settings: Settings) -> bool:
