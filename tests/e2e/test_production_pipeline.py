@@ -66,7 +66,7 @@ def pipeline_run(settings, airflow_db, fresh_warehouse):
     """Generate small data and run the DAG for the backfill hour and one increment."""
     from dataflow.generate import GenerationConfig, generate_landing_data
 
-    config = GenerationConfig.for_scale("small")
+    config = GenerationConfig.for_scale("small", increment_hours=1)  # backfill + 1 increment
     manifest = generate_landing_data(settings, config, progress=False)
     for hour in manifest.hours:
         ok, log = run_dag(settings, hour + timedelta(hours=1))
