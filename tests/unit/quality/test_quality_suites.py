@@ -76,7 +76,10 @@ def test_interval_query_selects_one_utc_interval_with_derived_columns():
 
     query = spec.interval_query(datetime(2024, 5, 1, 13, tzinfo=UTC))
 
-    assert query.startswith("select t.*, exists (select 1 from raw.customers c")
+    assert query.startswith(
+        "select t.*, coalesce(t.customer_id in (select c.customer_id from raw.customers c), "
+        "false) as has_known_customer"
+    )
     assert query.endswith(
         "from raw.transactions t where t._interval_start = '2024-05-01T13:00:00+00:00'::timestamptz"
     )
