@@ -109,9 +109,9 @@ def normalise_interval(start: datetime, end: datetime) -> tuple[datetime, dateti
 
 
 def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    from dataflow.timeutil import to_utc
+
+    return to_utc(moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment)
 
 
 def interval_hours(start: datetime, end: datetime) -> Iterator[datetime]:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from dataflow.settings import get_settings
-
-
-def utc(moment: datetime) -> datetime:
-    """A plain aware ``datetime`` in UTC (Airflow hands tasks pendulum ``DateTime``s)."""
-    return datetime.fromisoformat(moment.isoformat()).astimezone(UTC)
+from dataflow.timeutil import to_utc as utc
 
 
 def load_source(

@@ -49,14 +49,10 @@ class ExpectationOutcome:
         )
 
 
-@dataclass(frozen=True)
-class SuiteResult:
-    """All outcomes of one suite for one interval."""
+class _FailureCounts:
+    """Critical/warning failures of ``self.outcomes``, shared by suite results and reports."""
 
-    suite: str
-    run_id: str
-    interval_start: datetime
-    outcomes: tuple[ExpectationOutcome, ...]
+    outcomes: Iterable[ExpectationOutcome]
 
     @property
     def critical_failures(self) -> list[ExpectationOutcome]:
@@ -70,6 +66,16 @@ class SuiteResult:
     def success(self) -> bool:
         """True when no critical expectation failed (warnings do not count)."""
         return not self.critical_failures
+
+
+@dataclass(frozen=True)
+class SuiteResult(_FailureCounts):
+    """All outcomes of one suite for one interval."""
+
+    suite: str
+    run_id: str
+    interval_start: datetime
+    outcomes: tuple[ExpectationOutcome, ...]
 
     def to_summary(self) -> dict[str, Any]:
         """JSON-serialisable summary (for XCom); :func:`raise_for_critical` accepts it."""
@@ -86,7 +92,7 @@ class SuiteResult:
 
 
 @dataclass
-class ValidationReport:
+class ValidationReport(_FailureCounts):
     """Result of :func:`dataflow.quality.validate_interval` over every suite."""
 
     run_id: str
@@ -103,18 +109,6 @@ class ValidationReport:
     @property
     def evaluated(self) -> int:
         return len(self.outcomes)
-
-    @property
-    def critical_failures(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if o.failed_critical]
-
-    @property
-    def warning_failures(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if o.failed_warning]
-
-    @property
-    def success(self) -> bool:
-        return not self.critical_failures
 
 
 class CriticalExpectationsFailed(Exception):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from dataflow.contracts import LINEAGE_COLUMNS, SOURCES
+from dataflow.timeutil import to_utc
 
 SEVERITIES = ("critical", "warning")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -85,7 +86,7 @@ def as_utc(moment: datetime) -> datetime:
         raise ValueError(
             f"interval_start {moment.isoformat()} has no timezone; pass an aware UTC datetime"
         )
-    return moment.astimezone(UTC)
+    return to_utc(moment)
 
 
 def suites_dir(gx_dir: Path) -> Path:
