@@ -10,7 +10,7 @@ DATAFLOW := $(VENV)/bin/dataflow
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup demo test up down status env generate bench lint clean
+.PHONY: help system-packages setup demo test up down status env generate bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,7 +23,10 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	touch $@
 
-setup: $(VENV)/.synced ## create .venv from uv.lock
+system-packages: ## the Debian packages of scripts/system-packages.txt (Java, JDBC, Prometheus, Chromium)
+	@scripts/ensure-system-packages
+
+setup: system-packages $(VENV)/.synced ## Debian packages, then .venv from uv.lock
 
 demo: setup ## the platform end to end: services, data, Airflow runs, summary
 	$(DATAFLOW) demo
