@@ -94,6 +94,11 @@ class Settings:
         return self.project_root / "airflow" / "dags"
 
     @property
+    def plugins_folder(self) -> Path:
+        """Airflow plugins (``airflow/plugins``: GX Data Docs in the web UI)."""
+        return self.project_root / "airflow" / "plugins"
+
+    @property
     def dbt_project_dir(self) -> Path:
         return self.project_root / "dbt"
 
