@@ -22,6 +22,8 @@ Environment variables (all optional):
 ``DATAFLOW_LAKE_BUCKET``       default ``dataflow-lake``
 ``DATAFLOW_DOCS_BUCKET``       default ``dataflow-docs``
 ``DATAFLOW_AIRFLOW_PORT``      web UI / API port (default 8080)
+``DATAFLOW_BROWSER``           Chromium binary of the web-UI browser test (default
+                               ``/usr/bin/chromium``, Debian's; playwright never downloads one)
 =============================  =======================================================
 """
 
@@ -69,6 +71,7 @@ class Settings:
     docs_bucket: str
     airflow_port: int
     extra: dict = field(default_factory=dict)
+    browser_path: str = "/usr/bin/chromium"
 
     # --- derived locations -------------------------------------------------------------
     @property
@@ -190,6 +193,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lake_bucket=env.get("DATAFLOW_LAKE_BUCKET", "dataflow-lake"),
         docs_bucket=env.get("DATAFLOW_DOCS_BUCKET", "dataflow-docs"),
         airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
+        browser_path=env.get("DATAFLOW_BROWSER", "/usr/bin/chromium"),
     )
 
 
