@@ -301,19 +301,25 @@ def _follow_doc_link(settings, page, name: str):
     return docs
 
 
-def test_dag_docs_link_opens_the_gx_data_docs(settings, logged_in, ui_run, shots):
+def test_dag_docs_link_opens_the_gx_data_docs_with_the_runs_validations(
+    settings, logged_in, ui_run, ui_interval, shots
+):
     docs = _follow_doc_link(settings, logged_in, "GX Data Docs")
-    docs.get_by_text("transactions", exact=False).first.wait_for()
+    asset = f"transactions_{ui_interval[0]:%Y%m%dT%H%M%SZ}"  # the run's validated batch
+    docs.get_by_text(asset).first.wait_for()
     docs.screenshot(path=shots / "07_gx_data_docs.png")
 
     assert docs.url.startswith(settings.airflow_url + "/dataflow/data-docs/")
-    assert "Data Docs" in docs.title()
+    assert docs.locator(".ge-success-icon").count() >= 1
+    assert docs.evaluate("typeof window.jQuery.fn.bootstrapTable") == "function", "local assets"
     docs.close()
 
 
-def test_dag_docs_link_opens_the_dbt_docs(settings, logged_in, ui_run, shots):
+def test_dag_docs_link_opens_the_dbt_docs_with_the_marts(settings, logged_in, ui_run, shots):
     docs = _follow_doc_link(settings, logged_in, "dbt docs")
-    docs.get_by_text("customer_360").first.wait_for()
+    docs.get_by_text("Welcome to the auto-generated documentation").wait_for()
+    docs.goto(docs.url.split("#")[0] + "#!/model/model.dataflow.customer_360")
+    docs.get_by_text("lifecycle_stage").first.wait_for()  # a column: manifest + catalog loaded
     docs.screenshot(path=shots / "08_dbt_docs.png")
 
     assert docs.url.startswith(settings.airflow_url + "/cosmos/")
