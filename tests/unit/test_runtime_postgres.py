@@ -1,4 +1,4 @@
-"""One Postgres major everywhere: the runtime refuses binaries, data folders and servers of another."""
+"""One Postgres major everywhere: other majors (binaries, data folders, servers) are refused."""
 
 from __future__ import annotations
 
