@@ -27,11 +27,11 @@ def _fail_fast(exc: Exception) -> Exception:
 @task(execution_timeout=timedelta(hours=2))
 def load_landing_files(source: str, data_interval_start=None, data_interval_end=None, run_id=None):
     """Stream the interval's landing files of ``source`` into ``raw.<source>``."""
-    from dataflow.ingest import HeaderMismatchError
+    from dataflow.ingest import LandingFileError
 
     try:
         return tasks.load_source(source, data_interval_start, data_interval_end, run_id)
-    except HeaderMismatchError as exc:
+    except LandingFileError as exc:  # a bad header or unreadable file: retries cannot help
         raise _fail_fast(exc) from exc
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from dataflow.contracts import EVENTS, TRANSACTIONS
 from dataflow.ingest.header import parse_header
 from dataflow.ingest.rows import (
+    UNCLOSED_QUOTE,
     CsvRowEncoder,
     JsonlRowEncoder,
     QuarantinedRow,
@@ -92,14 +93,18 @@ def test_record_with_newline_in_quotes_may_span_blocks():
     assert not rejected and encoder.received == 3
 
 
-def test_quote_left_open_at_end_of_file_is_quarantined():
+def test_quote_left_open_at_end_of_file_costs_its_line_and_the_next_lines_are_read_again():
     encoder, rejected = csv_encoder()
+    opener = '2,101,201,2,1.00,2024-01-01T10:00:00Z,"open'
 
-    encoder.encode(LineBlock(2, ['2,101,201,2,1.00,2024-01-01T10:00:00Z,"open', "more"]))
-    encoder.finish()
+    out = encoder.encode(LineBlock(2, [opener, "more", GOOD])) + encoder.finish()
 
-    assert rejected == [QuarantinedRow(2, rejected[0].raw_text, "unclosed quoted field")]
-    assert (encoder.received, encoder.quarantined) == (1, 1)
+    assert rejected == [
+        QuarantinedRow(2, opener, UNCLOSED_QUOTE),
+        QuarantinedRow(3, "more", "wrong field count: expected 8, got 1"),
+    ]
+    assert [r[8] for r in copy_rows(out)] == ["4"]
+    assert (encoder.received, encoder.loaded, encoder.quarantined) == (3, 1, 2)
 
 
 def test_invalid_utf8_line_is_quarantined_with_its_reason():

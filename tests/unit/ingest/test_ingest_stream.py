@@ -10,7 +10,7 @@ def lines_of(data: bytes, chunk: int):
     out = []
     for block in iter_line_blocks(chunks):
         for index, line in enumerate(block.lines):
-            out.append((block.first_line_number + index, line, block.bad_utf8.get(index)))
+            out.append((block.first_line_number + index, line, block.problems.get(index)))
     return out
 
 
