@@ -80,7 +80,7 @@ class _Load:
     run_id: str | None
     run_interval_start: datetime | None
     run_interval_end: datetime | None
-    notices: list = field(default_factory=list)  # NOTICEs of the COPY in progress
+    notices: list[str | None] = field(default_factory=list)  # NOTICEs of the running COPY
 
 
 def load_interval(
@@ -134,7 +134,8 @@ def _load(settings, s3, contract: Source, keys, run_id, start, end) -> LoadResul
     files = [classify(key, contract) for key in sorted(set(keys))]
     load = _Load(settings.landing_bucket, contract, run_id, start, end)
     with connect_warehouse(settings) as conn, conn.transaction():
-        conn.add_notice_handler(load.notices.append)
+        # A notice's diagnostic is only valid inside the callback: keep its text.
+        conn.add_notice_handler(lambda diag: load.notices.append(diag.message_primary))
         results = tuple(load_file(conn, s3, load, landing) for landing in files)
     result = LoadResult(contract.name, start, end, run_id, results)
     log.info(
@@ -391,10 +392,10 @@ def skipped_rows(conn, load: _Load, landing: LandingFile, attempt: _Attempt) -> 
     return dict(zip(lines, refusal_reasons(load.notices, len(lines)), strict=True))
 
 
-def refusal_reasons(notices: list, count: int) -> list[str]:
+def refusal_reasons(notices: list[str | None], count: int) -> list[str]:
     """One reason per skipped row, from the per-row NOTICEs when they all arrived."""
     # LOG_VERBOSITY verbose: one NOTICE per skipped row, in row order, then one summary.
-    per_row = [n.message_primary for n in notices][:count]
+    per_row = notices[:count]
     if len(notices) == count + 1 and all(per_row):
         return [f"refused by Postgres: {message}" for message in per_row]
     return ["refused by Postgres: a value its input function rejects (COPY ON_ERROR)"] * count
