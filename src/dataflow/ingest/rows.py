@@ -376,7 +376,8 @@ class CsvRowEncoder(_Encoder):
         self.received += 1
         self._reject(pending.line_number, pending.parts[0], UNCLOSED_QUOTE)
         followers = pending.parts[1:]
-        problems = {i + len(followers): r for i, r in block.problems.items() if i >= index}
+        shift = len(followers) - index
+        problems = {i + shift: r for i, r in block.problems.items() if i >= index}
         return LineBlock(pending.line_number + 1, followers + block.lines[index:], problems)
 
     def _format_fast(self, lines, matches, start: int, stop: int, base: int) -> str:

@@ -308,3 +308,16 @@ def test_json_nesting_within_the_limit_and_brackets_inside_strings_are_fine():
     encoder.encode(LineBlock(1, [deep, brackets]))
 
     assert encoder.loaded == 2 and not rejected
+
+
+def test_a_bad_line_inside_an_open_record_keeps_its_own_reason_and_line():
+    encoder, rejected = csv_encoder()
+    lines = [tx(1), tx(2, '"open'), tx(3), tx(4), "caf\ufffd", tx(6)]
+
+    out = encoder.encode(LineBlock(2, lines, {4: "invalid UTF-8 at byte 4"})) + encoder.finish()
+
+    assert [(r.line_number, r.reason) for r in rejected] == [
+        (3, UNCLOSED_QUOTE),
+        (6, "invalid UTF-8 at byte 4"),
+    ]
+    assert loaded_lines(out) == [2, 4, 5, 7]
