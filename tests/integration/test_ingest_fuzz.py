@@ -216,16 +216,18 @@ def touched(file: LandingFile, found: list[Mutation]) -> set[int]:
     """Indexes of the records a mutation changed (or merged into a neighbour)."""
     hit: set[int] = set()
     for m in found:
-        last = m.at + max(m.deleted, 1) - 1
+        first, last = m.at, m.at + max(m.deleted, 1) - 1
         for index, record in enumerate(file.records):
-            if (
-                record.start <= last
-                and m.at < record.end
-                or (m.at == len(file.body) and index == len(file.records) - 1)
-            ):
+            after_gap = index == 0 or file.records[index - 1].end <= first
+            if record.start <= last and first < record.end:
                 hit.add(index)
                 if b"\n" in file.body[m.at : m.at + m.deleted] and m.at + m.deleted >= record.end:
                     hit.add(index + 1)  # its terminator went: merged with the next one
+            elif after_gap and first < record.start:  # in the blank line(s) just before it
+                hit.add(index)
+                break
+        if m.at >= len(file.body):
+            hit.add(len(file.records) - 1)
     return hit
 
 
