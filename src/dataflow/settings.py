@@ -24,6 +24,9 @@ Environment variables (all optional):
 ``DATAFLOW_LAKE_BUCKET``       default ``dataflow-lake``
 ``DATAFLOW_DOCS_BUCKET``       default ``dataflow-docs``
 ``DATAFLOW_AIRFLOW_PORT``      web UI / API port (default 8080)
+``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
+                               ``local``; e.g. ``staging``, ``prod``)
+``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
 =============================  =======================================================
 """
 
@@ -70,6 +73,8 @@ class Settings:
     lake_bucket: str
     docs_bucket: str
     airflow_port: int
+    environment: str = "local"
+    alerts_topic_name: str = "dataflow-platform-alerts"
     extra: dict = field(default_factory=dict)
     pg_bin: Path | None = None
 
@@ -188,6 +193,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lake_bucket=env.get("DATAFLOW_LAKE_BUCKET", "dataflow-lake"),
         docs_bucket=env.get("DATAFLOW_DOCS_BUCKET", "dataflow-docs"),
         airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
+        environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
+        alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
         pg_bin=Path(env["DATAFLOW_PG_BIN"]) if env.get("DATAFLOW_PG_BIN") else None,
     )
 
