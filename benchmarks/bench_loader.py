@@ -8,6 +8,7 @@ bucket, then measures on the same machine and database:
 (a) ``COPY <scratch> (<contract columns>) FROM STDIN (FORMAT csv, HEADER)`` of the same
     bytes from a local file, where ``<scratch>`` is ``LIKE raw.transactions INCLUDING ALL``
     (same columns and indexes; the lineage columns are not sent and stay NULL);
+(a') the same with ``ON_ERROR ignore, LOG_VERBOSITY verbose`` (what the loader uses);
 (b) ``dataflow.ingest.load_interval`` of the file from S3 (in a child process, so its max
     RSS is the loader's own), and again on a copy with ``--bad-ratio`` bad rows;
 (c) pandas ``DataFrame.to_sql(method="multi")`` on the first ``--pandas-rows`` rows, with
@@ -31,6 +32,7 @@ from dataflow.contracts import TRANSACTIONS, landing_key
 from dataflow.settings import Settings, get_settings
 
 BENCH_HOUR = datetime(1999, 1, 1, 0, tzinfo=UTC)
+ON_ERROR_OPTIONS = ", on_error ignore, log_verbosity verbose"
 SCRATCH_COPY = "public.bench_transactions_copy"
 SCRATCH_PANDAS = "bench_transactions_pandas"
 METHODS = ("credit_card", "debit_card", "paypal", "apple_pay", "bank_transfer")
@@ -67,18 +69,19 @@ def write_csv(path: Path, rows: int, bad_ratio: float) -> int:
     return bad
 
 
-def bench_raw_copy(settings: Settings, path: Path) -> float:
+def bench_raw_copy(settings: Settings, path: Path, options: str = "") -> float:
     """Seconds for a plain COPY of ``path`` into a scratch copy of raw.transactions."""
     import psycopg
 
     names = ", ".join(TRANSACTIONS.column_names)
+    options = f"format csv, header{options}"
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
         conn.execute(f"drop table if exists {SCRATCH_COPY}")
         # Same shape as raw.transactions (columns, indexes); lineage columns stay NULL.
         conn.execute(f"create table {SCRATCH_COPY} (like raw.transactions including all)")
         started = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur, path.open("rb") as source:
-            with cur.copy(f"copy {SCRATCH_COPY} ({names}) from stdin (format csv, header)") as cp:
+            with cur.copy(f"copy {SCRATCH_COPY} ({names}) from stdin ({options})") as cp:
                 while data := source.read(1 << 20):
                     cp.write(data)
         elapsed = time.perf_counter() - started
@@ -205,15 +208,18 @@ def run(args: argparse.Namespace) -> dict:
     cleanup_interval(settings, [])
     # The machine is shared: interleave the runs and keep each method's best.
     key = upload(settings, clean, "bench_clean.csv")
-    copy_runs, loader_runs = [], []
+    copy_runs, on_error_runs, loader_runs = [], [], []
     for _ in range(args.repeat):
         copy_runs.append(bench_raw_copy(settings, clean))
+        on_error_runs.append(bench_raw_copy(settings, clean, ON_ERROR_OPTIONS))
         loader_runs.append(bench_loader(settings, key))
     copy_seconds = min(copy_runs)
     loader = min(loader_runs, key=lambda run: run["seconds"])
     loader["max_rss_mib"] = max(run["max_rss_mib"] for run in loader_runs)
     cleanup_interval(settings, [key])
     methods = {"raw COPY (csv, header; local file)": rate(args.rows, copy_seconds)}
+    # The loader copies with ON_ERROR ignore (PostgreSQL 17+); what that option costs alone:
+    methods["raw COPY + ON_ERROR ignore"] = rate(args.rows, min(on_error_runs))
     methods["load_interval (S3 stream, validate, lineage)"] = rate(args.rows, loader["seconds"])
     notes = [
         f"best of {args.repeat} runs for raw COPY and each load_interval (interleaved)",

@@ -17,11 +17,19 @@ os.environ.setdefault("DATAFLOW_MOTO_PORT", "5056")
 os.environ.setdefault("DATAFLOW_AIRFLOW_PORT", "8089")
 
 import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from dataflow.runtime.env import apply_service_env  # noqa: E402
 from dataflow.settings import get_settings  # noqa: E402
 
 apply_service_env(get_settings())
+
+# Property-based / fuzz tests: a short budget in `make test`, a long one by hand with
+# `pytest --hypothesis-profile=dataflow-long ...` (docs/ingest.md). No deadline: the tests
+# talk to real services on a shared machine.
+hypothesis_settings.register_profile("dataflow", max_examples=40, deadline=None)
+hypothesis_settings.register_profile("dataflow-long", max_examples=3000, deadline=None)
+hypothesis_settings.load_profile("dataflow")
 
 
 @pytest.fixture(scope="session")

@@ -5,18 +5,22 @@ Hourly batch pipeline of DataFlow: files that landed in S3 become validated, mod
 
 Each run handles one **data interval** `[start, end)` of one hour: the files under
 `s3://<landing bucket>/landing/<source>/<YYYY-MM-DD>/<HH>/` for the interval's start hour.
-Rerunning a run (Clear in the UI) replaces exactly that interval's rows — it is idempotent.
+Rerunning a run (Clear in the UI) reloads its files, and loading a file replaces exactly the
+rows that came from that file, whichever run or interval loaded it before — it is idempotent.
 
 **`data_ingestion`** — one task per source (customers, products, transactions, events):
 streams the files into `raw.<source>` with Postgres `COPY`, one transaction per source and
-interval. Malformed rows go to `audit.quarantine` with file, line and reason; every file
-writes an `audit.load_audit` row (received = loaded + quarantined). A header that breaks the
-contract fails the task at once, naming the file and the columns.
+run. Malformed rows go to `audit.quarantine` with file, line and reason; every file writes an
+`audit.load_audit` row (received = loaded + quarantined); markers such as `_SUCCESS` and
+temporary files are skipped with a reason. A header that breaks the contract, or a file that
+cannot be read (corrupt gzip), fails the task at once, naming the file.
 
 **`quality_validation`** — one Great Expectations suite per source on the interval's rows
 (`great_expectations/suites/`); results go to `audit.validation_results`. A failed
 **critical** expectation fails `enforce_critical_expectations`, so transformations never run
-on bad data; **warnings** are recorded and the run goes on.
+on bad data; **warnings** are recorded and the run goes on. `publish_data_docs` builds the GX
+Data Docs beside the group: it is retried on its own, and a failure shows as a failed task
+(and run) but holds nothing back.
 
 **`transformations`** — the dbt project (`dbt/`) rendered by Cosmos: one task per model with
 its tests after it, staging → intermediate → marts (`customer_360`, `dim_customers`,

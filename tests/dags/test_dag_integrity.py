@@ -60,3 +60,18 @@ def test_hourly_data_intervals_are_one_hour_wide(dagbag):
     interval = timetable.infer_manual_data_interval(run_after=run_after)
     assert interval.end - interval.start == timedelta(hours=1)
     assert interval.start == pendulum.datetime(2026, 11, 1, 4, tz="UTC")
+
+
+def test_data_docs_are_retried_on_their_own_and_block_nothing(dagbag):
+    dag = dagbag.dags["production_data_pipeline"]
+    docs = dag.get_task("publish_data_docs")
+
+    validated = ("customers", "products", "transactions")
+    assert {t.task_id for t in docs.upstream_list} == {
+        f"quality_validation.validate_{source}" for source in validated
+    }
+    assert docs.trigger_rule == "all_done" and docs.retries >= 3
+    assert docs.downstream_list == []  # a failure shows on the task and the run, waits on nothing
+    for task in dag.tasks:
+        if task.task_id.startswith(("quality_validation.", "transformations.")):
+            assert docs.task_id not in {t.task_id for t in task.get_flat_relatives(upstream=True)}

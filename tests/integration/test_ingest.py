@@ -62,6 +62,15 @@ HOURS_PER_TEST = 4
 _HOURS = itertools.count(int.from_bytes(os.urandom(4)) % 900_000 * HOURS_PER_TEST, HOURS_PER_TEST)
 
 
+# Rows carry their file's landing hour: a test's rows are those of the hours it owns.
+OWNED_HOURS = "_interval_start >= %s and _interval_start < %s"
+OWNED_AUDIT_HOURS = "interval_start >= %s and interval_start < %s"
+
+
+def owned(start: datetime) -> tuple[datetime, datetime]:
+    return start, start + timedelta(hours=HOURS_PER_TEST)
+
+
 @pytest.fixture
 def hour(settings, warehouse, s3):
     """The first of the hours owned by this test; its files and rows are removed afterwards."""
@@ -73,9 +82,9 @@ def hour(settings, warehouse, s3):
             listing = s3.list_objects_v2(Bucket=settings.landing_bucket, Prefix=prefix)
             for obj in listing.get("Contents", []):
                 s3.delete_object(Bucket=settings.landing_bucket, Key=obj["Key"])
-        warehouse.execute(f"delete from raw.{source} where _interval_start = %s", (start,))
-    warehouse.execute("delete from audit.quarantine where interval_start = %s", (start,))
-    warehouse.execute("delete from audit.load_audit where interval_start = %s", (start,))
+        warehouse.execute(f"delete from raw.{source} where {OWNED_HOURS}", owned(start))
+    warehouse.execute(f"delete from audit.quarantine where {OWNED_AUDIT_HOURS}", owned(start))
+    warehouse.execute(f"delete from audit.load_audit where {OWNED_AUDIT_HOURS}", owned(start))
 
 
 @pytest.fixture
@@ -97,25 +106,24 @@ def load(settings, source: str, hour: datetime, hours: int = 1, run_id: str = "t
 
 def raw_rows(warehouse, source: str, hour: datetime) -> list[tuple]:
     return warehouse.execute(
-        f"select * from raw.{source} where _interval_start = %s"
-        " order by _source_file, _source_line",
-        (hour,),
+        f"select * from raw.{source} where {OWNED_HOURS} order by _source_file, _source_line",
+        owned(hour),
     ).fetchall()
 
 
 def quarantined(warehouse, source: str, hour: datetime) -> list[tuple]:
     return warehouse.execute(
         "select source_file, line_number, raw_text, reason, run_id from audit.quarantine"
-        " where source = %s and interval_start = %s order by source_file, line_number",
-        (source, hour),
+        f" where source = %s and {OWNED_AUDIT_HOURS} order by source_file, line_number",
+        (source, *owned(hour)),
     ).fetchall()
 
 
 def audits(warehouse, source: str, hour: datetime) -> list[tuple]:
     return warehouse.execute(
         "select source_file, rows_received, rows_loaded, rows_quarantined, extra_columns, run_id"
-        " from audit.load_audit where source = %s and interval_start = %s order by source_file",
-        (source, hour),
+        f" from audit.load_audit where source = %s and {OWNED_AUDIT_HOURS} order by source_file",
+        (source, *owned(hour)),
     ).fetchall()
 
 
@@ -271,7 +279,7 @@ def test_connection_drop_mid_copy_leaves_the_earlier_load(settings, warehouse, l
     load(settings, "transactions", hour)
     before = interval_state(warehouse, "transactions", hour)
     big = csv_text(TX_HEADER, *(tx_line(i) for i in range(2, 600_000)))
-    land("transactions", "b.csv", big)
+    big_key = land("transactions", "b.csv", big)
     failure: list[BaseException] = []
 
     def run():
@@ -282,7 +290,7 @@ def test_connection_drop_mid_copy_leaves_the_earlier_load(settings, warehouse, l
 
     loader = threading.Thread(target=run)
     loader.start()
-    killed = terminate_loader_during_copy(warehouse, hour)
+    killed = terminate_loader_during_copy(warehouse, big_key)
     loader.join(timeout=120)
 
     assert killed, "the COPY finished before it could be interrupted"
@@ -290,8 +298,8 @@ def test_connection_drop_mid_copy_leaves_the_earlier_load(settings, warehouse, l
     assert interval_state(warehouse, "transactions", hour) == before
 
 
-def terminate_loader_during_copy(warehouse, hour: datetime, timeout: float = 60.0) -> bool:
-    """Kill the backend that holds this interval's load lock while it runs its COPY."""
+def terminate_loader_during_copy(warehouse, key: str, timeout: float = 60.0) -> bool:
+    """Kill the backend that holds the load lock of file ``key`` while it runs its COPY."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = warehouse.execute(
@@ -299,7 +307,7 @@ def terminate_loader_during_copy(warehouse, hour: datetime, timeout: float = 60.
             " where l.locktype = 'advisory' and l.classid = %s and l.objsubid = 2"
             " and l.objid::bigint = (hashtext(%s)::bigint + 4294967296) %% 4294967296"
             " and a.query ilike 'copy \"raw\".\"transactions\"%%' and a.state = 'active'",
-            (LOCK_NAMESPACE, f"transactions|{hour.isoformat()}"),
+            (LOCK_NAMESPACE, f"transactions|{key}"),
         ).fetchone()
         if row:
             time.sleep(0.3)  # well inside the COPY

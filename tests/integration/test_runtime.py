@@ -22,3 +22,11 @@ def test_buckets_exist_on_the_moto_server(settings, s3):
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert {settings.landing_bucket, settings.lake_bucket, settings.docs_bucket} <= names
     assert settings.aws_endpoint_url.startswith("http://127.0.0.1:")
+
+
+def test_the_runtime_runs_the_platforms_postgres_major(settings, warehouse):
+    from dataflow.runtime.postgres import POSTGRES_MAJOR
+
+    version_num = int(warehouse.execute("show server_version_num").fetchone()[0])
+
+    assert version_num // 10000 == POSTGRES_MAJOR == 18

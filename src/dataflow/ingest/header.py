@@ -11,9 +11,10 @@ import csv
 from dataclasses import dataclass
 
 from dataflow.contracts import Column, Source
+from dataflow.ingest.errors import LandingFileError
 
 
-class HeaderMismatchError(ValueError):
+class HeaderMismatchError(LandingFileError):
     """A landing file's header does not carry the columns of its contract."""
 
     def __init__(
@@ -23,10 +24,9 @@ class HeaderMismatchError(ValueError):
         missing: tuple[str, ...] = (),
         unknown: tuple[str, ...] = (),
     ):
-        self.file_key = file_key
         self.missing = missing
         self.unknown = unknown
-        super().__init__(f"{file_key}: {problem}")
+        super().__init__(file_key, problem)
 
 
 @dataclass(frozen=True)

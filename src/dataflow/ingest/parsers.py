@@ -1,11 +1,27 @@
-"""Pure value parsing and validation against the landing contract.
+"""Pure value validation against the landing contract, by PostgreSQL 18's own rules.
 
-Every validator takes the text of one field and returns the text to hand to Postgres, or
+Every validator takes the text of one field and returns the text to hand to ``COPY``, or
 raises :class:`ValueError` whose message names the kind of problem (``invalid integer``);
-the caller adds the column name and the value to build the quarantine reason. The rules are
-deliberately a little *stricter* than Postgres' input functions: a value accepted here must
-never abort a ``COPY`` (which would fail the whole interval), while a value rejected here
-only costs one quarantined row with a clear reason.
+the caller adds the column name and the value to build the quarantine reason.
+
+The rules are Postgres' input functions (``int8in``, ``numeric_in`` with the column's
+typmod, ``date_in``, ``timestamptz_in``, ``uuid_in``, ``jsonb_in``) restricted to the
+unambiguous ISO forms a data contract means — never Python's: no ``int()``, ``Decimal``
+context, ``datetime`` or ``json`` range decides what is valid. In particular:
+
+- whitespace is what Postgres skips (ASCII space, ``\\t \\n \\r \\v \\f``), not Unicode's;
+  digits are ASCII digits only;
+- timestamps allow ``24:00[:00]`` (end of day) and a leap second ``:60``, offsets up to
+  ``±15:59`` (Postgres' limit, not Python's 23:59), any number of fraction digits;
+- ``numeric(14,2)`` rounds half away from zero to 2 decimals first, then must be < 10¹²;
+- JSON numbers must fit Postgres' ``numeric`` (≤ 131072 digits before the point, ≤ 16383
+  after), strings must not hold ``\\u0000`` or unpaired surrogates, nesting is capped.
+
+Where the contract is deliberately *stricter* than Postgres, the value is rejected with a
+reason (one quarantined row) instead of loaded with a surprising meaning: special values
+(``now``, ``epoch``, ``infinity``, ``NaN``), BC / 5-digit years, named time zones, hex or
+``_``-separated integers, non-ISO date orders. ``tests/integration/test_ingest_validation.py``
+checks against the running server that whatever is accepted here, Postgres accepts too.
 
 ``FAST_PATTERNS`` are regular-expression fragments that accept only values that are valid
 for sure (e.g. day of month <= 28). The loader matches whole lines against them in C and
@@ -14,32 +30,37 @@ sends the lines that match straight to ``COPY``; everything else takes the preci
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from dataflow.contracts import DATE, INT, NUMERIC, TEXT, TIMESTAMP
 
 UUID = "uuid"
 JSONB = "jsonb"
 
+PG_SPACE = " \t\n\r\v\f"  # what Postgres' input functions skip (scanner_isspace)
 INT8_MIN = -(2**63)
 INT8_MAX = 2**63 - 1
-NUMERIC_LIMIT = Decimal(10) ** 12  # numeric(14,2): at most 12 digits before the point
+NUMERIC_LIMIT = Decimal(10) ** 12  # numeric(14,2): |value rounded to cents| < 10^12
 CENT = Decimal("0.01")
+MAX_EXPONENT_DIGITS = 6  # Postgres allows up to ~10^9; the contract stops well before
+MAX_OFFSET_HOURS = 15  # Postgres: "time zone displacement out of range" beyond 15:59:59
+JSON_NUMERIC_MAX_INT_DIGITS = 131072  # NUMERIC_WEIGHT_MAX: digits before the decimal point
+JSON_NUMERIC_MAX_SCALE = 16383  # NUMERIC_DSCALE_MAX: digits after it
 REPR_LIMIT = 80
 
-_INT_RE = re.compile(r"[+-]?\d+", re.ASCII)
-_NUMERIC_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_DECIMAL = Context(prec=60, Emax=10**7, Emin=-(10**7))
+_INT_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMERIC_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?([0-9]+))?", re.ASCII)
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 _TIMESTAMP_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
-    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?",
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?)?"
+    r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?",
     re.ASCII,
 )
-_UUID_RE = re.compile(
-    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}", re.ASCII
-)
+_UUID_RE = re.compile(r"[0-9a-fA-F]{4}(?:-?[0-9a-fA-F]{4}){7}", re.ASCII)
 
 # --- fast, conservative patterns (no capture groups; unquoted CSV fields only) -------------
 _FAST_DATE = r"[1-9]\d{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
@@ -63,60 +84,96 @@ def shorten(value: str) -> str:
     return repr(value)
 
 
+def pg_strip(value: str) -> str:
+    """``value`` without the leading/trailing whitespace Postgres' input functions skip."""
+    return value.strip(PG_SPACE)
+
+
 def parse_int(value: str) -> str:
-    """A bigint in plain decimal notation."""
-    text = value.strip()
+    """A bigint in plain decimal notation (``int8in`` without hex/octal/binary or ``_``)."""
+    text = pg_strip(value)
     if not _INT_RE.fullmatch(text):
         raise ValueError("invalid integer")
-    if not INT8_MIN <= int(text) <= INT8_MAX:
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 19 or not INT8_MIN <= int(text) <= INT8_MAX:
         raise ValueError("integer out of range")
     return text
 
 
 def parse_numeric(value: str) -> str:
-    """A numeric(14,2): Postgres rounds to 2 decimals, so the rounded value must fit."""
-    text = value.strip()
-    if not _NUMERIC_RE.fullmatch(text):
+    """A numeric(14,2): Postgres rounds half away from zero to cents, then checks < 10^12."""
+    text = pg_strip(value)
+    match = _NUMERIC_RE.fullmatch(text)
+    if not match:
         raise ValueError("invalid numeric")
+    if match.group(1) and len(match.group(1).lstrip("0")) > MAX_EXPONENT_DIGITS:
+        raise ValueError("numeric out of range")
+    number = Decimal(text)  # exact: no context rounding before Postgres' own
+    if number and number.adjusted() > 12:
+        raise ValueError("numeric out of range")
     try:
-        rounded = Decimal(text).quantize(CENT, rounding=ROUND_HALF_UP)
-    except InvalidOperation as exc:
+        rounded = number.quantize(CENT, rounding=ROUND_HALF_UP, context=_DECIMAL)
+    except InvalidOperation as exc:  # pragma: no cover - prec 60 holds any accepted value
         raise ValueError("numeric out of range") from exc
     if abs(rounded) >= NUMERIC_LIMIT:
         raise ValueError("numeric out of range")
     return text
 
 
+def _check_calendar_date(year: int, month: int, day: int, kind: str) -> None:
+    if year < 1:
+        raise ValueError(f"{kind} year out of range (0001-9999)")
+    if not 1 <= month <= 12:
+        raise ValueError(f"invalid {kind}")
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        raise ValueError(f"invalid {kind}")
+
+
 def parse_date(value: str) -> str:
-    """An ISO-8601 calendar date ``YYYY-MM-DD``."""
-    text = value.strip()
-    if not _DATE_RE.fullmatch(text):
+    """An ISO-8601 calendar date ``YYYY-MM-DD``, years 0001-9999."""
+    text = pg_strip(value)
+    match = _DATE_RE.fullmatch(text)
+    if not match:
         raise ValueError("invalid date")
-    try:
-        date.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError("invalid date") from exc
+    _check_calendar_date(*map(int, match.groups()), "date")
     return text
 
 
 def parse_timestamp(value: str) -> str:
-    """An ISO-8601 timestamp; without an offset it is UTC (the load session runs in UTC)."""
-    text = value.strip()
-    if not _TIMESTAMP_RE.fullmatch(text):
+    """An ISO-8601 timestamp as Postgres reads it; no offset = UTC (the load session's zone).
+
+    ``YYYY-MM-DD[(T|t| )HH:MM[:SS[.fraction]]][Z|±HH[[:]MM]]``; hour 24 only as ``24:00[:00]``,
+    second 60 (leap second, read as the next minute) only without a fraction, offset <= 15:59.
+    """
+    text = pg_strip(value)
+    match = _TIMESTAMP_RE.fullmatch(text)
+    if not match:
         raise ValueError("invalid timestamp")
-    try:
-        datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError as exc:
-        raise ValueError("invalid timestamp") from exc
+    year, month, day, hour, minute, second, fraction, _, sign, off_h, off_m = match.groups()
+    _check_calendar_date(int(year), int(month), int(day), "timestamp")
+    if hour is not None:
+        _check_clock(int(hour), int(minute), int(second or 0), fraction)
+    if sign and (int(off_h) > MAX_OFFSET_HOURS or int(off_m or 0) > 59):
+        raise ValueError("time zone offset out of range (Postgres allows up to ±15:59)")
     return text
+
+
+def _check_clock(hour: int, minute: int, second: int, fraction: str | None) -> None:
+    has_fraction = bool(fraction and fraction.strip("0"))
+    if hour == 24:
+        if minute or second or has_fraction:
+            raise ValueError("invalid timestamp (24:00 must be exactly 24:00:00)")
+        return
+    if hour > 23 or minute > 59 or second > 60 or (second == 60 and has_fraction):
+        raise ValueError("invalid timestamp")
 
 
 def parse_uuid(value: str) -> str:
-    """A UUID (hex, with or without hyphens)."""
-    text = value.strip()
+    """A UUID as ``uuid_in`` reads it: 32 hex digits, ``-`` after any group of 4, ``{}``."""
+    text = value[1:-1] if value.startswith("{") and value.endswith("}") else value
     if not _UUID_RE.fullmatch(text):
         raise ValueError("invalid uuid")
-    return text
+    return value
 
 
 def parse_text(value: str) -> str:
@@ -142,6 +199,20 @@ def validator_for(pg_type: str):
         return VALIDATORS[pg_type]
     except KeyError:
         raise ValueError(f"no validator for contract type {pg_type!r}") from None
+
+
+def check_json_number(literal: str) -> float:
+    """A JSON number literal with a fraction or exponent that Postgres' ``numeric`` can hold.
+
+    Used as ``json.loads(parse_float=...)``: Python reads ``1e-20000`` as 0.0 and ``1e400``
+    as inf, but ``jsonb`` stores the exact decimal and rejects what overflows ``numeric``.
+    """
+    _, digits, exponent = Decimal(literal).as_tuple()
+    scale = max(0, -exponent)
+    int_digits = len(digits) + exponent if any(digits) else 0
+    if scale > JSON_NUMERIC_MAX_SCALE or int_digits > JSON_NUMERIC_MAX_INT_DIGITS:
+        raise ValueError(f"number {shorten(literal)} overflows Postgres numeric")
+    return float(literal)
 
 
 def fast_pattern(pg_type: str, required: bool) -> str:

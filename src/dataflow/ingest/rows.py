@@ -12,6 +12,18 @@ CSV fast path: a whole line is matched against one compiled regex built from the
 unchanged with the lineage appended (formatted by ``map(str.format, ...)`` in C). Only
 lines that do not match (bad values, quoted fields, edge-case dates...) are parsed with
 the ``csv`` module and validated field by field, which also yields the precise reason.
+
+Records spanning lines: a line opens a multi-line record only if it ends inside a quoted
+field that began at a field start (as the ``csv`` module reads it). The following lines are
+joined until the quotes balance, and the joined text is taken as one record only if it is
+a *valid* record (strict CSV, right field count, every value valid). Otherwise only the
+opening line is quarantined (``unclosed quoted field``) and the lines after it are read
+again as records of their own: a stray quote costs its own row, never the rows after it.
+
+``rejected`` maps line numbers to reasons for records that Postgres refused in an earlier
+attempt (see ``loader``): they are quarantined with that reason instead of sent again.
+:class:`SentLines` records which source lines went to ``COPY``, so the loader can tell
+which rows a ``COPY`` skipped or rejected.
 """
 
 from __future__ import annotations
@@ -19,15 +31,19 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate
 
 from dataflow.contracts import Source
 from dataflow.ingest.header import CsvLayout
 from dataflow.ingest.parsers import (
     FAST_ANY_FIELD,
     JSONB,
+    check_json_number,
     csv_field,
     fast_pattern,
     shorten,
@@ -37,6 +53,16 @@ from dataflow.ingest.stream import LineBlock
 
 LINEAGE_COPY_COLUMNS = ("_source_line", "_source_file", "_loaded_at", "_interval_start")
 MAX_RECORD_LINES = 1000  # a quoted field spanning more lines is taken as an unclosed quote
+MAX_RECORD_CHARS = 4 << 20  # likewise for a multi-line record longer than this
+MAX_JSON_DEPTH = 512  # below both Python's recursion limit and Postgres' stack depth limit
+UNCLOSED_QUOTE = "unclosed quoted field: the quote opened on this line does not close"
+BLANK = " \t"
+
+# A line that ends inside a quoted field opened at a field start, read as the csv module
+# reads it (quotes inside an unquoted field are literal): complete fields, then an open one.
+_OPENS_QUOTED_FIELD = re.compile(r'(?:(?:"(?:[^"]|"")*"|[^",][^,]*)?,)*"(?:[^"]|"")*', re.DOTALL)
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_DEPTH_STEP = str.maketrans({"[": "1", "{": "1", "]": "2", "}": "2"})
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,16 @@ def split_csv_record(text: str) -> list[str]:
         raise RowRejected(f"malformed CSV: {exc}") from None
 
 
+def opens_quoted_field(line: str) -> bool:
+    """True when ``line`` ends inside a quoted field that began at a field start."""
+    return _OPENS_QUOTED_FIELD.fullmatch(line) is not None
+
+
+def is_blank(line: str) -> bool:
+    """A line that is not a record: empty or only spaces and tabs."""
+    return not line.strip(BLANK)
+
+
 def fast_line_regex(layout: CsvLayout) -> re.Pattern[str]:
     """One regex for a whole certainly-valid unquoted line; groups = kept columns."""
     kept = dict(layout.kept)
@@ -116,11 +152,77 @@ def fast_line_regex(layout: CsvLayout) -> re.Pattern[str]:
     return re.compile(",".join(parts))
 
 
+class SentLines:
+    """Which source lines went to ``COPY``, in order, and on which ``COPY`` line each starts.
+
+    Runs of consecutive single-line rows take one entry, so memory follows the number of
+    breaks (quarantined or multi-line records), not the number of rows.
+    """
+
+    def __init__(self) -> None:
+        self.first_lines = array("q")  # source line of the run's first row
+        self.counts = array("q")  # rows in the run
+        self.copy_lines = array("q")  # 0-based COPY line where the run starts
+        self._multi = array("b")  # 1: a single row spanning several COPY lines
+        self.rows = 0
+        self.lines_written = 0
+
+    def add_run(self, first_line: int, count: int) -> None:
+        """``count`` single-line rows from source lines ``first_line`` on."""
+        if (
+            self.counts
+            and not self._multi[-1]
+            and self.first_lines[-1] + self.counts[-1] == first_line
+        ):
+            self.counts[-1] += count
+        else:
+            self._append(first_line, count, 0)
+        self.rows += count
+        self.lines_written += count
+
+    def add_row(self, line_number: int, copy_lines: int) -> None:
+        """One row from source line ``line_number`` taking ``copy_lines`` lines of COPY text."""
+        if copy_lines == 1:
+            self.add_run(line_number, 1)
+            return
+        self._append(line_number, 1, 1)
+        self.rows += 1
+        self.lines_written += copy_lines
+
+    def _append(self, first_line: int, count: int, multi: int) -> None:
+        self.first_lines.append(first_line)
+        self.counts.append(count)
+        self.copy_lines.append(self.lines_written)
+        self._multi.append(multi)
+
+    def source_line_of_copy_line(self, copy_line: int) -> int | None:
+        """Source line of the row on 1-based ``COPY`` line ``copy_line`` (None: not sent)."""
+        index = bisect_right(self.copy_lines, copy_line - 1) - 1
+        if index < 0 or copy_line > self.lines_written:
+            return None
+        if self._multi[index]:
+            return self.first_lines[index]
+        offset = copy_line - 1 - self.copy_lines[index]
+        return self.first_lines[index] + offset if offset < self.counts[index] else None
+
+    def runs(self) -> tuple[list[int], list[int]]:
+        """(first source line, row count) of every run, for a query."""
+        return list(self.first_lines), list(self.counts)
+
+
 class _Encoder:
-    def __init__(self, lineage: str, quarantine: QuarantineSink):
+    def __init__(
+        self,
+        lineage: str,
+        quarantine: QuarantineSink,
+        rejected: Mapping[int, str] | None = None,
+    ):
         self.received = 0
         self.loaded = 0
         self.quarantined = 0
+        self.rejected_by_postgres = 0
+        self.rejected = rejected or {}
+        self.sent = SentLines()
         self._lineage = lineage
         # "<row>,<line>,<lineage>\n"; braces in the S3 key must survive str.format
         self._line_format = "{},{}," + lineage.replace("{", "{{").replace("}", "}}") + "\n"
@@ -143,24 +245,49 @@ class _Encoder:
         self.quarantined += 1
         self._sink(QuarantinedRow(line_number, raw_text, reason))
 
+    def _refused_earlier(self, line_number: int, raw_text: str) -> bool:
+        """Quarantine a record Postgres refused in an earlier attempt; True if it was one."""
+        reason = self.rejected.get(line_number)
+        if reason is None:
+            return False
+        self.rejected_by_postgres += 1
+        self._reject(line_number, raw_text, reason)
+        return True
+
     def _row(self, values: list[str | None], line_number: int) -> str:
         self.loaded += 1
-        return f"{','.join(map(csv_field, values))},{line_number},{self._lineage}\n"
+        row = f"{','.join(map(csv_field, values))},{line_number},{self._lineage}\n"
+        self.sent.add_row(line_number, row.count("\n"))
+        return row
 
 
 @dataclass
 class _PendingRecord:
+    """A record that opened a quoted field and continues on the following lines."""
+
     line_number: int
     parts: list[str]
     quotes: int
-    bad_utf8: str | None = None
+    chars: int = 0
+    problems: dict[int, str] = field(default_factory=dict)  # index in parts -> reason
+
+    def add(self, line: str) -> None:
+        self.parts.append(line)
+        self.quotes += line.count('"')
+        self.chars += len(line) + 1
 
 
 class CsvRowEncoder(_Encoder):
     """Encode the data lines of one CSV file (header already checked into ``layout``)."""
 
-    def __init__(self, layout: CsvLayout, lineage: str, quarantine: QuarantineSink):
-        super().__init__(lineage, quarantine)
+    def __init__(
+        self,
+        layout: CsvLayout,
+        lineage: str,
+        quarantine: QuarantineSink,
+        rejected: Mapping[int, str] | None = None,
+    ):
+        super().__init__(lineage, quarantine, rejected)
         self.layout = layout
         self._fast = fast_line_regex(layout).fullmatch
         self._pending: _PendingRecord | None = None
@@ -169,81 +296,107 @@ class CsvRowEncoder(_Encoder):
     def extra_columns(self) -> tuple[str, ...]:
         return self.layout.extra_columns
 
-    def encode(self, block: LineBlock) -> str:
+    def encode(self, block: LineBlock | None) -> str:
         """``COPY`` text of the valid records in ``block``; rejects go to quarantine."""
-        lines, base, bad = block.lines, block.first_line_number, block.bad_utf8
         out: list[str] = []
-        index = self._continue_record(block, 0, out) if self._pending else 0
+        while block is not None and block.lines:
+            if self._pending is not None:
+                block = self._continue_record(block, out)
+            else:
+                block = self._encode_lines(block, out)
+        return "".join(out)
+
+    def finish(self) -> str:
+        """Flush the end of the file: a quoted field still open there costs its first line."""
+        out: list[str] = []
+        while self._pending is not None:
+            pending, self._pending = self._pending, None
+            out.append(self.encode(self._give_up(pending, LineBlock(0, []), 0)))
+        return "".join(out)
+
+    def _encode_lines(self, block: LineBlock, out: list[str]) -> LineBlock | None:
+        """Encode ``block`` until a multi-line record opens; the lines after its opener."""
+        lines, base, problems = block.lines, block.first_line_number, block.problems
         matches = list(map(self._fast, lines))
-        for bad_index in bad:
-            matches[bad_index] = None
-        end = len(lines)
+        for index in problems:
+            matches[index] = None
+        for line_number in self.rejected:
+            if 0 <= line_number - base < len(lines):
+                matches[line_number - base] = None
+        index, end = 0, len(lines)
         while index < end:
             stop = _next_none(matches, index, end)
             if stop > index:
                 out.append(self._format_fast(lines, matches, index, stop, base))
             if stop == end:
-                break
-            index = self._slow_line(block, stop, out)
-        return "".join(out)
+                return None
+            index = stop + 1
+            line, reason = lines[stop], problems.get(stop)
+            if reason is None and is_blank(line):
+                continue  # a blank line is not a record
+            if reason is None and line.count('"') % 2 and opens_quoted_field(line):
+                self._pending = _PendingRecord(base + stop, [line], line.count('"'), len(line))
+                return _tail(block, index)
+            self._record(base + stop, line, reason, out)
+        return None
 
-    def finish(self) -> str:
-        """Flush the end of the file: a quoted field still open there is quarantined."""
-        pending, self._pending = self._pending, None
-        if pending:
-            self.received += 1
-            self._reject(pending.line_number, "\n".join(pending.parts), "unclosed quoted field")
-        return ""
+    def _continue_record(self, block: LineBlock, out: list[str]) -> LineBlock | None:
+        """Feed lines to the open record until its quotes balance; what is left of ``block``."""
+        pending = self._pending
+        assert pending is not None
+        for index, line in enumerate(block.lines):
+            if index in block.problems:  # not valid UTF-8 / overlong: cannot be inside it
+                self._pending = None
+                return self._give_up(pending, block, index)
+            pending.add(line)
+            if pending.quotes % 2 == 0:
+                self._pending = None
+                if self._take_joined(pending, out):
+                    return _tail(block, index + 1)
+                return self._give_up(pending, block, index + 1)
+            if len(pending.parts) >= MAX_RECORD_LINES or pending.chars > MAX_RECORD_CHARS:
+                self._pending = None
+                return self._give_up(pending, block, index + 1)
+        return None
+
+    def _take_joined(self, pending: _PendingRecord, out: list[str]) -> bool:
+        """Emit the joined lines as one record if that makes a valid record."""
+        text = "\n".join(pending.parts)
+        try:
+            values = validate_csv_fields(self.layout, split_csv_record(text))
+        except RowRejected:
+            return False
+        self.received += 1
+        if not self._refused_earlier(pending.line_number, text):
+            out.append(self._row(values, pending.line_number))
+        return True
+
+    def _give_up(self, pending: _PendingRecord, block: LineBlock, index: int) -> LineBlock:
+        """Quarantine the opening line alone; its followers, then ``block[index:]``, again."""
+        self.received += 1
+        self._reject(pending.line_number, pending.parts[0], UNCLOSED_QUOTE)
+        followers = pending.parts[1:]
+        shift = len(followers) - index
+        problems = {i + shift: r for i, r in block.problems.items() if i >= index}
+        return LineBlock(pending.line_number + 1, followers + block.lines[index:], problems)
 
     def _format_fast(self, lines, matches, start: int, stop: int, base: int) -> str:
         count = stop - start
         self.received += count
         self.loaded += count
+        self.sent.add_run(base + start, count)
         numbers = range(base + start, base + stop)
         if self.layout.passthrough:
             return "".join(map(self._line_format.format, lines[start:stop], numbers))
         rows = [",".join(m.groups()) for m in matches[start:stop]]
         return "".join(map(self._line_format.format, rows, numbers))
 
-    def _slow_line(self, block: LineBlock, index: int, out: list[str]) -> int:
-        line = block.lines[index]
-        line_number = block.first_line_number + index
-        reason = block.bad_utf8.get(index)
-        if reason is None and not line.strip():
-            return index + 1  # a blank line is not a record
-        quotes = line.count('"')
-        if quotes % 2:
-            self._pending = _PendingRecord(line_number, [line], quotes, reason)
-            return self._continue_record(block, index + 1, out)
-        self._record(line_number, line, reason, out)
-        return index + 1
-
-    def _continue_record(self, block: LineBlock, index: int, out: list[str]) -> int:
-        pending = self._pending
-        assert pending is not None
-        while index < len(block.lines):
-            line = block.lines[index]
-            pending.parts.append(line)
-            pending.quotes += line.count('"')
-            pending.bad_utf8 = pending.bad_utf8 or block.bad_utf8.get(index)
-            index += 1
-            if pending.quotes % 2 == 0:
-                self._pending = None
-                text = "\n".join(pending.parts)
-                self._record(pending.line_number, text, pending.bad_utf8, out)
-                return index
-            if len(pending.parts) >= MAX_RECORD_LINES:
-                self._pending = None
-                self.received += 1
-                reason = f"unclosed quoted field (record spans over {MAX_RECORD_LINES} lines)"
-                self._reject(pending.line_number, "\n".join(pending.parts), reason)
-                return index
-        return index
-
-    def _record(self, line_number: int, text: str, bad_utf8: str | None, out: list[str]) -> None:
+    def _record(self, line_number: int, text: str, problem: str | None, out: list[str]) -> None:
         self.received += 1
-        if bad_utf8:
-            self._reject(line_number, text, bad_utf8)
+        if problem:
+            self._reject(line_number, text, problem)
+            return
+        if self._refused_earlier(line_number, text):
             return
         try:
             values = validate_csv_fields(self.layout, split_csv_record(text))
@@ -251,6 +404,14 @@ class CsvRowEncoder(_Encoder):
             self._reject(line_number, text, str(exc))
             return
         out.append(self._row(values, line_number))
+
+
+def _tail(block: LineBlock, index: int) -> LineBlock | None:
+    """``block`` from line ``index`` on (None when nothing is left)."""
+    if index >= len(block.lines):
+        return None
+    problems = {i - index: r for i, r in block.problems.items() if i >= index}
+    return LineBlock(block.first_line_number + index, block.lines[index:], problems)
 
 
 def _next_none(matches: list, start: int, end: int) -> int:
@@ -264,10 +425,22 @@ def _reject_json_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def json_depth(line: str) -> int:
+    """Deepest nesting of arrays/objects in a JSON text (strings ignored)."""
+    steps = _JSON_STRING.sub("", line).translate(_DEPTH_STEP)
+    return max(accumulate((1 if c == "1" else -1 for c in steps if c in "12"), initial=0))
+
+
 def parse_json_object(line: str) -> dict:
     """The JSON object on one line, as Postgres ``jsonb`` would accept it."""
+    if line.count("[") + line.count("{") > MAX_JSON_DEPTH and json_depth(line) > MAX_JSON_DEPTH:
+        raise RowRejected(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        value = json.loads(line, parse_constant=_reject_json_constant)
+        value = json.loads(
+            line, parse_constant=_reject_json_constant, parse_float=check_json_number
+        )
+    except RecursionError:
+        raise RowRejected("invalid JSON: nested too deeply") from None
     except ValueError as exc:
         raise RowRejected(f"invalid JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -321,8 +494,14 @@ def validate_event_object(source: Source, obj: dict, line: str) -> list[str | No
 class JsonlRowEncoder(_Encoder):
     """Encode the lines of one JSON-lines file (one object per line, no header)."""
 
-    def __init__(self, source: Source, lineage: str, quarantine: QuarantineSink):
-        super().__init__(lineage, quarantine)
+    def __init__(
+        self,
+        source: Source,
+        lineage: str,
+        quarantine: QuarantineSink,
+        rejected: Mapping[int, str] | None = None,
+    ):
+        super().__init__(lineage, quarantine, rejected)
         self.source = source
         self.copy_columns = source.column_names
 
@@ -333,12 +512,14 @@ class JsonlRowEncoder(_Encoder):
         if base == 1 and block.lines:
             block.lines[0] = block.lines[0].removeprefix("\ufeff")  # a UTF-8 BOM
         for index, line in enumerate(block.lines):
-            if not line.strip():
+            reason = block.problems.get(index)
+            if reason is None and is_blank(line):
                 continue
             self.received += 1
-            reason = block.bad_utf8.get(index)
             if reason:
                 self._reject(base + index, line, reason)
+                continue
+            if self._refused_earlier(base + index, line):
                 continue
             try:
                 obj = parse_json_object(line)

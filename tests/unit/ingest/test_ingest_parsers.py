@@ -9,6 +9,7 @@ import pytest
 from dataflow.contracts import DATE, INT, NUMERIC, TEXT, TIMESTAMP
 from dataflow.ingest import parsers
 from dataflow.ingest.parsers import (
+    check_json_number,
     csv_field,
     fast_pattern,
     parse_date,
@@ -20,20 +21,21 @@ from dataflow.ingest.parsers import (
 )
 
 
-@pytest.mark.parametrize("value", ["42", "-7", "+3", " 5 ", "9223372036854775807"])
-def test_parse_int_accepts_decimal_bigints(value):
+@pytest.mark.parametrize("value", ["42", "-7", "+3", " 5 ", "\t5\n", "9223372036854775807"])
+def test_parse_int_accepts_decimal_bigints_with_the_whitespace_postgres_skips(value):
     assert parse_int(value) == value.strip()
 
 
-@pytest.mark.parametrize("value", ["abc", "1.5", "", " ", "1_000", "0x1F", "١٢"])
+@pytest.mark.parametrize("value", ["abc", "1.5", "", " ", "1_000", "0x1F", "١٢", "5\u00a0"])
 def test_parse_int_rejects_non_integers(value):
     with pytest.raises(ValueError, match="invalid integer"):
         parse_int(value)
 
 
-def test_parse_int_rejects_values_beyond_bigint():
+@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "9" * 5000])
+def test_parse_int_rejects_values_beyond_bigint(value):
     with pytest.raises(ValueError, match="integer out of range"):
-        parse_int("9223372036854775808")
+        parse_int(value)
 
 
 @pytest.mark.parametrize("value", ["19.99", "-0.5", ".5", "7", "1e3", "999999999999.994"])
@@ -47,7 +49,15 @@ def test_parse_numeric_rejects_non_numbers(value):
         parse_numeric(value)
 
 
-@pytest.mark.parametrize("value", ["1234567890123", "999999999999.995", "1e12", "1e999"])
+def test_parse_numeric_rounds_half_away_from_zero_like_postgres():
+    assert parse_numeric("-999999999999.994") == "-999999999999.994"
+    with pytest.raises(ValueError, match="numeric out of range"):
+        parse_numeric("-999999999999.995")
+
+
+@pytest.mark.parametrize(
+    "value", ["1234567890123", "999999999999.995", "1e12", "1e999", "1e9999999", "5e-99999999"]
+)
 def test_parse_numeric_rejects_values_that_overflow_after_rounding(value):
     with pytest.raises(ValueError, match="numeric out of range"):
         parse_numeric(value)
@@ -60,6 +70,11 @@ def test_parse_date_checks_the_calendar():
             parse_date(bad)
 
 
+def test_parse_date_rejects_year_zero_which_postgres_refuses():
+    with pytest.raises(ValueError, match="year out of range"):
+        parse_date("0000-01-01")
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -69,10 +84,33 @@ def test_parse_date_checks_the_calendar():
         "2024-01-01T10:00",
         "2024-01-01",
         "2024-02-29T23:59:59z",
+        "2024-01-01T24:00:00Z",
+        "2024-06-30T23:59:60Z",
+        "2024-01-01T10:00:00+15:59",
+        "2024-01-01T10:00:00.123456789Z",
     ],
 )
-def test_parse_timestamp_accepts_iso_8601(value):
+def test_parse_timestamp_accepts_iso_8601_as_postgres_reads_it(value):
     assert parse_timestamp(value) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("2024-01-01T10:00:00+16:00", "time zone offset out of range"),
+        ("2024-01-01T10:00:00-23:59", "time zone offset out of range"),
+        ("2024-01-01T10:00:00+05:75", "time zone offset out of range"),
+        ("2024-01-01T24:00:01Z", "24:00 must be exactly 24:00:00"),
+        ("2024-01-01T23:59:60.5Z", "invalid timestamp"),
+        ("0000-01-01T00:00:00Z", "year out of range"),
+        ("now", "invalid timestamp"),
+        ("infinity", "invalid timestamp"),
+        ("2024-01-01T10:00:00 Europe/Berlin", "invalid timestamp"),
+    ],
+)
+def test_parse_timestamp_rejects_what_postgres_refuses_or_the_contract_excludes(value, problem):
+    with pytest.raises(ValueError, match=problem):
+        parse_timestamp(value)
 
 
 @pytest.mark.parametrize(
@@ -84,11 +122,30 @@ def test_parse_timestamp_rejects_other_text(value):
         parse_timestamp(value)
 
 
-def test_parse_uuid_accepts_hex_forms_only():
+def test_parse_uuid_accepts_the_forms_uuid_in_reads():
     assert parse_uuid("00000000-0000-4000-8000-000000000001")
     assert parse_uuid("0000000000004000800000000000000A")
-    with pytest.raises(ValueError, match="invalid uuid"):
-        parse_uuid("urn:uuid:00000000-0000-4000-8000-000000000001")
+    assert parse_uuid("{00000000-0000-4000-8000-000000000001}")
+    assert parse_uuid("0000-0000-0000-4000-8000-0000-0000-0001")
+    for bad in (
+        "urn:uuid:00000000-0000-4000-8000-000000000001",
+        " 00000000-0000-4000-8000-000000000001",  # uuid_in skips no whitespace
+        "{00000000-0000-4000-8000-000000000001",
+        "0000000-00000-4000-8000-000000000001",
+    ):
+        with pytest.raises(ValueError, match="invalid uuid"):
+            parse_uuid(bad)
+
+
+@pytest.mark.parametrize("literal", ["1e-16383", "1.5e-16382", "1e131071", "12.5", "-0.0"])
+def test_json_numbers_postgres_numeric_holds_are_accepted(literal):
+    assert check_json_number(literal) == float(literal)
+
+
+@pytest.mark.parametrize("literal", ["1e-16384", "0e-16384", "1.5e-16383", "1e131072"])
+def test_json_numbers_beyond_postgres_numeric_are_refused(literal):
+    with pytest.raises(ValueError, match="overflows Postgres numeric"):
+        check_json_number(literal)
 
 
 def test_parse_text_rejects_nul_only():
@@ -106,6 +163,7 @@ SAMPLES = {
         "2024-01-01 23:59:59.999999+14:00",
         "2024-01-01T24:00:00Z",
         "2024-02-28T10:00:00+15:00",
+        "2024-02-28T10:00:00+14:59",
         "2024-01-01T10:00:00-0330",
         "2024-04-31T10:00:00Z",
     ],
