@@ -1,10 +1,52 @@
--- One row per customer: the latest version by updated_at. Ties (the same version loaded
--- twice) go to the most recently loaded row, then the last file and line.
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['customer_id'], 'unique': true},
+            {'columns': ['_source_file']},
+        ],
+        post_hook=[
+            "{{ delete_keys_without_raw_rows('customer_id', source('raw', 'customers'), 'customers') }}",
+            "{{ record_watermark() }}",
+        ],
+    )
+}}
+
+-- One row per customer, its newest version: the latest `updated_at`; ties (the same version
+-- delivered twice) go to the latest landing interval, then the last file, then the last line.
+-- Never the load time (see stg_raw__transactions).
+-- Incremental: re-derives the newest version of every customer with a row in a file loaded,
+-- reloaded or removed since the last run, or whose stored version came from one; the
+-- post-hook deletes customers that have no raw row left.
+-- Incremental runs also read (dependencies dbt cannot see inside the `if`):
+-- depends_on: {{ ref('int_landed_files_tracked') }}
+{%- set state = incremental_state() %}
 with
 
-source as (
-    select * from {{ source('raw', 'customers') }}
-),
+{% if state.incremental %}
+    changed_files as (
+        {{ changed_source_files('customers', state.since_batch) }}
+    ),
+
+    touched as (
+        select customer_id from {{ source('raw', 'customers') }}
+        where _source_file in (select source_file from changed_files)
+        union
+        select customer_id from {{ this }}
+        where _source_file in (select source_file from changed_files)
+    ),
+
+    source as (
+        select * from {{ source('raw', 'customers') }}
+        where customer_id in (select customer_id from touched)
+    ),
+{% else %}
+    source as (
+        select * from {{ source('raw', 'customers') }}
+    ),
+{% endif %}
 
 renamed as (
     select
@@ -29,7 +71,7 @@ ranked as (
         *,
         row_number() over (
             partition by customer_id
-            order by updated_at desc, _loaded_at desc, _source_file desc, _source_line desc
+            order by {{ newest_version_order('updated_at') }}
         ) as version_rank
     from renamed
 ),

@@ -1,10 +1,49 @@
--- One row per event: the most recently loaded row wins (events are immutable, so duplicates
--- are replays).
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['_source_file']},
+        ],
+        post_hook=[
+            "{{ delete_keys_without_raw_rows('event_id', source('raw', 'events'), 'events') }}",
+            "{{ record_watermark() }}",
+        ],
+    )
+}}
+
+-- One row per event: events are immutable, so duplicates are replays; the newest version
+-- (latest landing interval, last file, last line) is kept. Incremental like
+-- stg_raw__transactions.
+-- Incremental runs also read (dependencies dbt cannot see inside the `if`):
+-- depends_on: {{ ref('int_landed_files_tracked') }}
+{%- set state = incremental_state() %}
 with
 
-source as (
-    select * from {{ source('raw', 'events') }}
-),
+{% if state.incremental %}
+    changed_files as (
+        {{ changed_source_files('events', state.since_batch) }}
+    ),
+
+    touched as (
+        select event_id from {{ source('raw', 'events') }}
+        where _source_file in (select source_file from changed_files)
+        union
+        select event_id from {{ this }}
+        where _source_file in (select source_file from changed_files)
+    ),
+
+    source as (
+        select * from {{ source('raw', 'events') }}
+        where event_id in (select event_id from touched)
+    ),
+{% else %}
+    source as (
+        select * from {{ source('raw', 'events') }}
+    ),
+{% endif %}
 
 renamed as (
     select
@@ -25,7 +64,7 @@ ranked as (
         *,
         row_number() over (
             partition by event_id
-            order by _loaded_at desc, _source_file desc, _source_line desc
+            order by {{ newest_version_order() }}
         ) as version_rank
     from renamed
 ),

@@ -1,9 +1,48 @@
--- One row per product: the latest version by updated_at, ties to the most recently loaded row.
+{{
+    config(
+        materialized='incremental',
+        unique_key='product_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['product_id'], 'unique': true},
+            {'columns': ['_source_file']},
+        ],
+        post_hook=[
+            "{{ delete_keys_without_raw_rows('product_id', source('raw', 'products'), 'products') }}",
+            "{{ record_watermark() }}",
+        ],
+    )
+}}
+
+-- One row per product, its newest version: the latest `updated_at`, then the latest landing
+-- interval, the last file, the last line (see stg_raw__customers). Incremental like it.
+-- Incremental runs also read (dependencies dbt cannot see inside the `if`):
+-- depends_on: {{ ref('int_landed_files_tracked') }}
+{%- set state = incremental_state() %}
 with
 
-source as (
-    select * from {{ source('raw', 'products') }}
-),
+{% if state.incremental %}
+    changed_files as (
+        {{ changed_source_files('products', state.since_batch) }}
+    ),
+
+    touched as (
+        select product_id from {{ source('raw', 'products') }}
+        where _source_file in (select source_file from changed_files)
+        union
+        select product_id from {{ this }}
+        where _source_file in (select source_file from changed_files)
+    ),
+
+    source as (
+        select * from {{ source('raw', 'products') }}
+        where product_id in (select product_id from touched)
+    ),
+{% else %}
+    source as (
+        select * from {{ source('raw', 'products') }}
+    ),
+{% endif %}
 
 renamed as (
     select
@@ -24,7 +63,7 @@ ranked as (
         *,
         row_number() over (
             partition by product_id
-            order by updated_at desc, _loaded_at desc, _source_file desc, _source_line desc
+            order by {{ newest_version_order('updated_at') }}
         ) as version_rank
     from renamed
 ),
