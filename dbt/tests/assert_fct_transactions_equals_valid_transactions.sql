@@ -1,6 +1,6 @@
 -- The incremental fct_transactions must hold exactly the valid transactions, each in its
 -- newest version: no missing, stale or no-longer-valid rows. On incremental runs it checks
--- the transactions the latest batch changed (a full refresh checks all of them).
+-- the transactions of the files the latest batch changed (a full refresh checks all).
 with
 
 expected as (
@@ -8,7 +8,7 @@ expected as (
         transaction_id,
         _loaded_at
     from {{ ref('int_transactions_enriched') }}
-    where {{ latest_batch_transactions_predicate() }}
+    where {{ latest_batch_files_predicate() }}
 ),
 
 actual as (
@@ -16,7 +16,7 @@ actual as (
         transaction_id,
         _loaded_at
     from {{ ref('fct_transactions') }}
-    where {{ latest_batch_transactions_predicate() }}
+    where {{ latest_batch_files_predicate() }}
 ),
 
 expected_only as (

@@ -230,19 +230,19 @@ def load_hour(settings, hour: datetime) -> None:
         load_interval(settings, source, hour, hour + timedelta(hours=1))
 
 
-def build(settings, hour: datetime) -> None:
+def build(settings, hour: datetime, data_tests: bool) -> None:
+    """`dbt build` of the interval. dbt's unit tests run in test_dbt_build; the data tests
+    (scoped to the latest batch on incremental runs) only where ``data_tests`` (suite time)."""
     from dataflow.transform import run_dbt
 
-    # dbt's unit tests run in test_dbt_build; here only models, snapshot and data tests.
-    run_dbt(
-        settings,
-        ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(hour_vars(hour))],
-    )
+    excluded = ["unit_test"] if data_tests else ["unit_test", "test"]
+    args = ["build", "--vars", json.dumps(hour_vars(hour))]
+    run_dbt(settings, [*args, *(f"--exclude-resource-type={kind}" for kind in excluded)])
 
 
-def run_hour(settings, hour: datetime) -> None:
+def run_hour(settings, hour: datetime, data_tests: bool = False) -> None:
     load_hour(settings, hour)
-    build(settings, hour)
+    build(settings, hour, data_tests)
 
 
 def future_is_counted(conn) -> bool:
@@ -292,7 +292,7 @@ def run_scenario(settings, conn, s3) -> Scenario:
     corrections = correct_h1_files(settings, s3, manifest)
     land_late_rows(settings, s3, customer_ids, corrections.removed_customer)
     land_versions(settings, s3, H2, version=2)
-    run_hour(settings, H2)
+    run_hour(settings, H2, data_tests=True)
     opened = fetch_all(
         conn,
         "select count(*) from intermediate.int_transactions_versioned where valid_from_batch ="
@@ -304,7 +304,7 @@ def run_scenario(settings, conn, s3) -> Scenario:
     )[0][0]  # fmt: skip
     future_after_h2 = future_is_counted(conn)
     versioned_after_h2 = versioned_state(conn)
-    run_hour(settings, H1)  # the rerun of an older interval
+    run_hour(settings, H1, data_tests=True)  # the rerun of an older interval
     differences = full_refresh_differences(settings, hour_vars(H2))
     return Scenario(
         corrections, opened, h2_rows, future_after_h1, future_after_h2,

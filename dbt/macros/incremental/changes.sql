@@ -5,16 +5,27 @@
 -#}
 
 {#-
-    `select source_file` of the files of raw.<source_name> that were loaded, reloaded or
-    removed after `since_batch` (int_landed_files_tracked). Rows of these files are the only
-    raw rows that can have appeared or disappeared since.
+    The files of raw.<source_name> that were loaded, reloaded or removed after `since_batch`
+    (int_landed_files_tracked), as a SQL array literal (`array[...]::text[]`). Rows of these
+    files are the only raw rows that can have appeared or disappeared since. A literal, not a
+    subquery: the planner then estimates `_source_file = any(...)` from the column statistics
+    (an hour's file is a small share of history) and reads the rows through the index.
 -#}
-{% macro changed_source_files(source_name, since_batch) -%}
-    select distinct source_file
-    from {{ ref('int_landed_files_tracked') }}
-    where
-        source = '{{ source_name }}'
-        and (added_batch > {{ since_batch }} or removed_batch > {{ since_batch }})
+{% macro changed_files_array(source_name, since_batch) -%}
+    {%- set files = ref('int_landed_files_tracked') -%}
+    {%- if not execute -%}
+        {{ return("array[]::text[]") }}
+    {%- endif -%}
+    {%- set result = run_query(
+        "select distinct source_file from " ~ files ~ " where source = '" ~ source_name
+        ~ "' and (added_batch > " ~ since_batch ~ " or removed_batch > " ~ since_batch ~ ")"
+        ~ " order by 1"
+    ) -%}
+    {%- set quoted = [] -%}
+    {%- for name in result.columns[0].values() -%}
+        {%- do quoted.append(dbt.string_literal(name | replace("'", "''"))) -%}
+    {%- endfor -%}
+    {{ return("array[" ~ quoted | join(", ") ~ "]::text[]") }}
 {%- endmacro %}
 
 
@@ -34,6 +45,27 @@
     where
         files.source = '{{ source_name }}'
         and (files.added_batch > {{ since_batch }} or files.removed_batch > {{ since_batch }})
+{%- endmacro %}
+
+
+{#-
+    `column` is one of the touched_dimension_keys: `column = any(array[...])` with the keys
+    read now, so the planner sees how few there are (an hour touches a few hundred customers)
+    and uses the column's index; above `max_literal` keys (a reloaded backfill file) the
+    subquery itself, for a hash join.
+-#}
+{% macro is_touched_dimension_key(column, source_name, since_batch, max_literal=20000) -%}
+    {%- set keys_sql = touched_dimension_keys(source_name, since_batch) -%}
+    {%- if not execute -%}
+        {{ column }} in ({{ keys_sql }})
+    {%- else -%}
+        {%- set keys = run_query(keys_sql ~ " limit " ~ (max_literal + 1)).columns[0].values() -%}
+        {%- if keys | length > max_literal -%}
+            {{ column }} in ({{ keys_sql }})
+        {%- else -%}
+            {{ column }} = any(array[{{ keys | join(', ') }}]::bigint[])
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -80,13 +112,16 @@
     {%- if since_batch is none -%}
         select 1
     {%- else -%}
+        {#- A correlated scalar subquery, not `not exists`: the planner would make that an
+            anti-join over all raw rows; this is one index probe per candidate row. -#}
         delete from {{ this }} as kept
         where
-            kept._source_file in ({{ changed_source_files(source_name, since_batch) }})
-            and not exists (
+            kept._source_file = any({{ changed_files_array(source_name, since_batch) }})
+            and (
                 select 1 from {{ raw_relation }} as raw_rows
                 where raw_rows.{{ key }} = kept.{{ key }}
-            )
+                limit 1
+            ) is null
     {%- endif -%}
 {%- endmacro %}
 
@@ -131,15 +166,17 @@
     {%- if since_batch is none -%}
         select 1
     {%- else -%}
+        {#- `= any(array(...))` and a scalar subquery: index probes, not joins over all rows. -#}
         delete from {{ this }} as fct
         where
-            fct.transaction_id in ({{ changed_transaction_ids(since_batch) }})
-            and not exists (
+            fct.transaction_id = any(array({{ changed_transaction_ids(since_batch) }}))
+            and (
                 select 1 from {{ ref('int_transactions_versioned') }} as versions
                 where
                     versions.transaction_id = fct.transaction_id
                     and versions.closed_batch is null
                     and versions.is_valid
-            )
+                limit 1
+            ) is null
     {%- endif -%}
 {%- endmacro %}

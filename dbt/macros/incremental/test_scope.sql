@@ -1,18 +1,15 @@
 {#-
     Data tests on the tables that grow with history check, on an incremental run, only the
-    rows the latest batch changed (the usual `where` of tests on incremental models): a test
+    rows the latest batch brought (the usual `where` of tests on incremental models): a test
     config `where: "__latest_batch_files__"` keeps the rows whose `_source_file` was loaded,
-    reloaded or removed in the latest batch; `"__latest_batch_transactions__"` the
-    transactions whose version changed in it. On a full build (`--full-refresh`, or the first
-    build, whose batch holds every file) they cover every row. The unique indexes of these
-    tables enforce key uniqueness over all rows anyway.
+    reloaded or removed in the latest batch. On a full refresh they cover every row, and the
+    first build's batch holds every file anyway. The unique indexes of these tables enforce
+    key uniqueness over all rows.
 -#}
 {% macro postgres__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where == '__latest_batch_files__' -%}
         {%- set where = latest_batch_files_predicate() -%}
-    {%- elif where == '__latest_batch_transactions__' -%}
-        {%- set where = latest_batch_transactions_predicate() -%}
     {%- endif -%}
     {%- if where -%}
         (select * from {{ relation }} where {{ where }}) dbt_subquery
@@ -36,36 +33,24 @@
 {%- endmacro %}
 
 
-{% macro latest_batch_id_sql() -%}
-    (select max(batch_id) from {{ model_relation('int_transform_batches') }})
-{%- endmacro %}
-
-
+{#-
+    `column` is a file loaded, reloaded or removed in the latest batch, as a literal array (the
+    planner then reads those rows through the `_source_file` index); `true` on a full refresh.
+-#}
 {% macro latest_batch_files_predicate(column='_source_file') -%}
-    {%- if flags.FULL_REFRESH -%}
+    {%- if flags.FULL_REFRESH or not execute -%}
         true
     {%- else -%}
-        {{ column }} in (
-            select source_file from {{ model_relation('int_landed_files_tracked') }}
-            where
-                added_batch = {{ latest_batch_id_sql() }}
-                or removed_batch = {{ latest_batch_id_sql() }}
-        )
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro latest_batch_transactions_predicate(column='transaction_id') -%}
-    {%- if flags.FULL_REFRESH -%}
-        true
-    {%- else -%}
-        {%- set versions = model_relation('int_transactions_versioned') -%}
-        {{ column }} in (
-            select transaction_id from {{ versions }}
-            where valid_from_batch = {{ latest_batch_id_sql() }}
-            union
-            select transaction_id from {{ versions }}
-            where closed_batch = {{ latest_batch_id_sql() }}
-        )
+        {%- set files = model_relation('int_landed_files_tracked') -%}
+        {%- set batches = model_relation('int_transform_batches') -%}
+        {%- set result = run_query(
+            "select distinct source_file from " ~ files ~ " where (select max(batch_id) from "
+            ~ batches ~ ") in (added_batch, removed_batch) order by 1"
+        ) -%}
+        {%- set quoted = [] -%}
+        {%- for name in result.columns[0].values() -%}
+            {%- do quoted.append(dbt.string_literal(name | replace("'", "''"))) -%}
+        {%- endfor -%}
+        {{ column }} = any(array[{{ quoted | join(', ') }}]::text[])
     {%- endif -%}
 {%- endmacro %}

@@ -18,9 +18,16 @@
 -- cohort is the UTC month of their first such transaction; they are active in every month in
 -- which they have one; month_number = calendar months from the cohort month. One row per cell
 -- with at least one active customer (month 0 of a cohort = its size).
--- Incremental: for each customer with changed rows, their active months now (index probe on
--- their rows) and before (now minus the signed changes) give the cells they leave and join.
+-- Incremental, per customer with changed rows (all lookups are index probes on the partial
+-- index of their counted rows, one customer or one month at a time):
+--   * cohort before and now: the first counted row now; before, the first of the rows kept
+--     (current and older than the watermark) and the rows removed since;
+--   * same cohort (an existing customer buying again): only the changed months can switch
+--     between active and inactive — the cells of those months change by that;
+--   * cohort changed (a new customer, a late row before the first one, a removed first row):
+--     the customer leaves every cell of their months before and joins those of now.
 {%- set state = incremental_state() %}
+{%- set month_of = "cast(date_trunc('month', {}) as date)" %}
 with
 
 {% if state.incremental %}
@@ -38,86 +45,189 @@ with
         group by customer_id, transaction_month
     ),
 
-    months_now as (
+    customer_changes as (
         select
-            counted.customer_id,
-            counted.transaction_month,
-            count(*) as transactions
-        from {{ ref('int_transactions_versioned') }} as counted
-        where
-            counted.customer_id in (select customer_id from month_changes)
-            and {{ is_counted('counted') }}
-        group by counted.customer_id, counted.transaction_month
+            customer_id,
+            min(transaction_at) filter (where sign < 0) as first_removed_at
+        from changes
+        group by customer_id
     ),
 
-    months_before as (
+    firsts as (
         select
-            coalesce(months_now.customer_id, month_changes.customer_id) as customer_id,
-            coalesce(months_now.transaction_month, month_changes.transaction_month)
+            customer_changes.customer_id,
+            (
+                select min(counted.transaction_at)
+                from {{ ref('int_transactions_versioned') }} as counted
+                where
+                    counted.customer_id = customer_changes.customer_id
+                    and {{ is_counted('counted') }}
+            ) as first_now_at,
+            least(
+                customer_changes.first_removed_at,
+                (
+                    select counted.transaction_at
+                    from {{ ref('int_transactions_versioned') }} as counted
+                    where
+                        counted.customer_id = customer_changes.customer_id
+                        and {{ is_counted('counted') }}
+                        and counted.valid_from_batch <= {{ state.since_batch }}
+                    order by counted.transaction_at
+                    limit 1
+                )
+            ) as first_before_at
+        from customer_changes
+    ),
+
+    cohorts as (
+        select
+            customer_id,
+            {{ month_of.format(utc_date('first_now_at')) }} as cohort_now,
+            {{ month_of.format(utc_date('first_before_at')) }} as cohort_before
+        from firsts
+    ),
+
+    -- Same cohort: the changed months only, counted now (one month range per probe).
+    changed_month_counts as (
+        select
+            cohorts.cohort_now as cohort_month,
+            month_changes.transaction_month,
+            month_changes.transactions_change,
+            (
+                select count(*)
+                from {{ ref('int_transactions_versioned') }} as counted
+                where
+                    counted.customer_id = month_changes.customer_id
+                    and {{ is_counted('counted') }}
+                    and counted.transaction_at
+                    >= cast(month_changes.transaction_month as timestamp) at time zone 'utc'
+                    and counted.transaction_at
+                    < cast(month_changes.transaction_month + interval '1 month' as timestamp)
+                    at time zone 'utc'
+            ) as transactions_now
+        from month_changes
+        inner join cohorts on month_changes.customer_id = cohorts.customer_id
+        where cohorts.cohort_now = cohorts.cohort_before
+    ),
+
+    same_cohort_cells as (
+        select
+            cohort_month,
+            {{ months_between('cohort_month', 'transaction_month') }} as month_number,
+            case when transactions_now > 0 then 1 else 0 end
+            - case when transactions_now - transactions_change > 0 then 1 else 0 end
+                as customers_active
+        from changed_month_counts
+    ),
+
+    -- Cohort changed: all the customer's months, now and before (= now minus the changes).
+    moved_customers as (
+        select customer_id from cohorts
+        where cohort_now is distinct from cohort_before
+    ),
+
+    moved_months_now as (
+        select
+            moved_customers.customer_id,
+            {{ month_of.format(utc_date('counted.transaction_at')) }} as transaction_month,
+            count(*) as transactions
+        from moved_customers
+        cross join lateral (
+            select versions.transaction_at
+            from {{ ref('int_transactions_versioned') }} as versions
+            where
+                versions.customer_id = moved_customers.customer_id
+                and {{ is_counted('versions') }}
+            offset 0  -- keeps the planner from flattening this into a scan of all rows
+        ) as counted
+        group by 1, 2
+    ),
+
+    moved_month_changes as (
+        select month_changes.*
+        from month_changes
+        inner join moved_customers on month_changes.customer_id = moved_customers.customer_id
+    ),
+
+    moved_months_before as (
+        select
+            coalesce(moved_months_now.customer_id, moved_month_changes.customer_id)
+                as customer_id,
+            coalesce(moved_months_now.transaction_month, moved_month_changes.transaction_month)
                 as transaction_month,
-            coalesce(months_now.transactions, 0)
-            - coalesce(month_changes.transactions_change, 0) as transactions
-        from months_now
-        full outer join month_changes
+            coalesce(moved_months_now.transactions, 0)
+            - coalesce(moved_month_changes.transactions_change, 0) as transactions
+        from moved_months_now
+        full outer join moved_month_changes
             on
-                months_now.customer_id = month_changes.customer_id
-                and months_now.transaction_month = month_changes.transaction_month
+                moved_months_now.customer_id = moved_month_changes.customer_id
+                and moved_months_now.transaction_month = moved_month_changes.transaction_month
     ),
 
     active_months as (
         select
             1 as sign,
-            customer_id,
-            transaction_month
-        from months_now
+            moved_months_now.customer_id,
+            cohorts.cohort_now as cohort_month,
+            moved_months_now.transaction_month
+        from moved_months_now
+        inner join cohorts on moved_months_now.customer_id = cohorts.customer_id
         union all
         select
             -1 as sign,
-            customer_id,
-            transaction_month
-        from months_before
-        where transactions > 0
+            moved_months_before.customer_id,
+            cohorts.cohort_before as cohort_month,
+            moved_months_before.transaction_month
+        from moved_months_before
+        inner join cohorts on moved_months_before.customer_id = cohorts.customer_id
+        where moved_months_before.transactions > 0
+    ),
+
+    cell_changes as (
+        select
+            cohort_month,
+            {{ months_between('cohort_month', 'transaction_month') }} as month_number,
+            sum(sign) as customers_active
+        from active_months
+        group by 1, 2
+        union all
+        select * from same_cohort_cells
     ),
 {% else %}
     active_months as (
         select distinct
-            1 as sign,
             customer_id,
             transaction_month
         from {{ ref('int_transactions_versioned') }}
         where {{ is_counted() }}
     ),
+
+    cohorts as (
+        select
+            customer_id,
+            min(transaction_month) as cohort_month
+        from active_months
+        group by customer_id
+    ),
+
+    cell_changes as (
+        select
+            cohorts.cohort_month,
+            {{ months_between('cohorts.cohort_month', 'active_months.transaction_month') }}
+                as month_number,
+            count(*) as customers_active
+        from active_months
+        inner join cohorts on active_months.customer_id = cohorts.customer_id
+        group by 1, 2
+    ),
 {% endif %}
-
-cohorts as (
-    select
-        sign,
-        customer_id,
-        min(transaction_month) as cohort_month
-    from active_months
-    group by sign, customer_id
-),
-
-cell_changes as (
-    select
-        cohorts.cohort_month,
-        {{ months_between('cohorts.cohort_month', 'active_months.transaction_month') }}
-            as month_number,
-        sum(active_months.sign) as customers_active
-    from active_months
-    inner join cohorts
-        on
-            active_months.sign = cohorts.sign
-            and active_months.customer_id = cohorts.customer_id
-    group by 1, 2
-),
 
 cells as (
     select
         cell_changes.cohort_month,
         cell_changes.month_number,
-        {% if state.incremental %}coalesce(stored.customers_active, 0) + {% endif -%}
-        cell_changes.customers_active as customers_active
+        {% if state.incremental %}coalesce(max(stored.customers_active), 0) + {% endif -%}
+        sum(cell_changes.customers_active) as customers_active
     from cell_changes
     {% if state.incremental %}
         left join {{ this }} as stored
@@ -125,6 +235,7 @@ cells as (
                 cell_changes.cohort_month = stored.cohort_month
                 and cell_changes.month_number = stored.month_number
     {% endif %}
+    group by cell_changes.cohort_month, cell_changes.month_number
 )
 
 select * from cells

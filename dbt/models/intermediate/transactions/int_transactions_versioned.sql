@@ -11,7 +11,7 @@
         ],
         post_hook=[
             "{{ ensure_index('closed', 'closed_batch', where='closed_batch is not null') }}",
-            "{{ ensure_index('counted_by_customer', 'customer_id, transaction_at', where=is_counted(), include='product_id') }}",
+            "{{ ensure_index('counted_by_customer', 'customer_id, transaction_at', where=is_counted(), include='product_id, valid_from_batch') }}",
             "{{ ensure_index('counted_by_product', 'product_id, transaction_at', where=is_counted()) }}",
             "{{ ensure_index('invalid', 'invalid_reason', where='closed_batch is null and not is_valid') }}",
             "{{ record_watermark() }}",
@@ -35,6 +35,7 @@
 -- depends_on: {{ ref('int_landed_files_tracked') }}
 -- depends_on: {{ ref('int_landed_file_keys') }}
 {%- set state = incremental_state() %}
+{%- set changed_files = changed_files_array('transactions', state.since_batch) if state.incremental %}
 {%- set version_columns = [
     'transaction_id', 'customer_id', 'product_id', 'quantity', 'transaction_amount',
     'transaction_at', 'transaction_date', 'transaction_month', 'is_q4', 'payment_method',
@@ -59,30 +60,18 @@ batch as (
         where batch_id = {{ state.since_batch }}
     ),
 
-    changed_files as (
-        {{ changed_source_files('transactions', state.since_batch) }}
-    ),
-
-    touched_customers as (
-        {{ touched_dimension_keys('customers', state.since_batch) }}
-    ),
-
-    touched_products as (
-        {{ touched_dimension_keys('products', state.since_batch) }}
-    ),
-
     touched as (
         select transaction_id from {{ ref('stg_raw__transactions') }}
-        where _source_file in (select source_file from changed_files)
+        where _source_file = any({{ changed_files }})
         union
         select transaction_id from {{ this }}
-        where closed_batch is null and _source_file in (select source_file from changed_files)
+        where closed_batch is null and _source_file = any({{ changed_files }})
         union
         select transaction_id from {{ ref('stg_raw__transactions') }}
-        where customer_id in (select key_id from touched_customers)
+        where {{ is_touched_dimension_key('customer_id', 'customers', state.since_batch) }}
         union
         select transaction_id from {{ ref('stg_raw__transactions') }}
-        where product_id in (select key_id from touched_products)
+        where {{ is_touched_dimension_key('product_id', 'products', state.since_batch) }}
         union
         select staged.transaction_id
         from {{ ref('stg_raw__transactions') }} as staged
@@ -91,9 +80,15 @@ batch as (
         where staged.transaction_at >= since.as_of and staged.transaction_at < batch.as_of
     ),
 
+    -- One index lookup per touched transaction (lateral), not a pass over all of them.
     transactions as (
-        select * from {{ ref('stg_raw__transactions') }}
-        where transaction_id in (select transaction_id from touched)
+        select staged.*
+        from (select distinct transaction_id from touched) as touched_ids
+        cross join lateral (
+            select * from {{ ref('stg_raw__transactions') }} as by_id
+            where by_id.transaction_id = touched_ids.transaction_id
+            offset 0  -- keeps the planner from flattening this into a scan of all rows
+        ) as staged
     ),
 {% else %}
     transactions as (
@@ -174,8 +169,13 @@ results as (
 
 {% if state.incremental %}
     current_versions as (
-        select * from {{ this }}
-        where closed_batch is null and transaction_id in (select transaction_id from touched)
+        select stored.*
+        from (select distinct transaction_id from touched) as touched_ids
+        cross join lateral (
+            select * from {{ this }} as by_id
+            where by_id.transaction_id = touched_ids.transaction_id and by_id.closed_batch is null
+            offset 0  -- keeps the planner from flattening this into a scan of all rows
+        ) as stored
     ),
 
     closed as (

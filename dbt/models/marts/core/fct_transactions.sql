@@ -25,15 +25,30 @@
 {%- set state = incremental_state() %}
 with
 
-valid_transactions as (
-    select * from {{ ref('int_transactions_versioned') }}
-    where
-        closed_batch is null
-        and is_valid
-        {% if state.incremental %}
-            and transaction_id in ({{ changed_transaction_ids(state.since_batch) }})
-        {% endif %}
-),
+{% if state.incremental %}
+    changed as (
+        {{ changed_transaction_ids(state.since_batch) }}
+    ),
+
+    -- One index lookup per changed transaction (lateral), not a pass over all versions.
+    valid_transactions as (
+        select current_versions.*
+        from changed
+        cross join lateral (
+            select * from {{ ref('int_transactions_versioned') }} as versions
+            where
+                versions.transaction_id = changed.transaction_id
+                and versions.closed_batch is null
+                and versions.is_valid
+            offset 0  -- keeps the planner from flattening this into a scan of all rows
+        ) as current_versions
+    ),
+{% else %}
+    valid_transactions as (
+        select * from {{ ref('int_transactions_versioned') }}
+        where closed_batch is null and is_valid
+    ),
+{% endif %}
 
 final as (
     select
@@ -49,6 +64,7 @@ final as (
         status,
         is_completed,
         is_q4,
+        _source_file,
         _loaded_at,
         _interval_start
     from valid_transactions

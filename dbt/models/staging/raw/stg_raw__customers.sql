@@ -23,24 +23,28 @@
 -- Incremental runs also read (dependencies dbt cannot see inside the `if`):
 -- depends_on: {{ ref('int_landed_files_tracked') }}
 {%- set state = incremental_state() %}
+{%- set changed_files = changed_files_array('customers', state.since_batch) if state.incremental %}
 with
 
 {% if state.incremental %}
-    changed_files as (
-        {{ changed_source_files('customers', state.since_batch) }}
-    ),
-
     touched as (
         select customer_id from {{ source('raw', 'customers') }}
-        where _source_file in (select source_file from changed_files)
+        where _source_file = any({{ changed_files }})
         union
         select customer_id from {{ this }}
-        where _source_file in (select source_file from changed_files)
+        where _source_file = any({{ changed_files }})
     ),
 
+    -- One index lookup per touched key (lateral): the touched keys are an hour's worth, the
+    -- raw table is all history.
     source as (
-        select * from {{ source('raw', 'customers') }}
-        where customer_id in (select customer_id from touched)
+        select raw_rows.*
+        from touched
+        cross join lateral (
+            select * from {{ source('raw', 'customers') }} as by_key
+            where by_key.customer_id = touched.customer_id
+            offset 0  -- keeps the planner from flattening this into a scan of all rows
+        ) as raw_rows
     ),
 {% else %}
     source as (
