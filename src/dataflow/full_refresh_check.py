@@ -81,9 +81,7 @@ def copy_aside(conn, relations: list[str]) -> None:
     conn.execute(f"drop schema if exists {COMPARE_SCHEMA} cascade")
     conn.execute(f"create schema {COMPARE_SCHEMA}")
     for relation in relations:
-        conn.execute(
-            f"create unlogged table {copy_of(relation)} as select * from {relation}"
-        )
+        conn.execute(f"create unlogged table {copy_of(relation)} as select * from {relation}")
 
 
 def copy_of(relation: str) -> str:

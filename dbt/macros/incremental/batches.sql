@@ -100,3 +100,21 @@
     on conflict (model) do update
         set batch_id = excluded.batch_id, updated_at = excluded.updated_at
 {%- endmacro %}
+
+
+{#- The snapshot's watermark when the snapshot table exists, else none (select everything). -#}
+{% macro snapshot_since_batch() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(stored_watermark()) }}
+{%- endmacro %}
+
+
+{#- True when this invocation builds models (`dbt run` / `dbt build`), not when it compiles. -#}
+{% macro invocation_runs_models() -%}
+    {{ return(flags.WHICH in ('run', 'build')) }}
+{%- endmacro %}

@@ -180,3 +180,21 @@
             ) is null
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Post-hook of dim_customers: touched customers that staging no longer has are deleted. -#}
+{% macro delete_customers_gone_from_staging() -%}
+    {%- set since_batch = hook_since_batch() -%}
+    {%- if since_batch is none -%}
+        select 1
+    {%- else -%}
+        delete from {{ this }} as dim
+        where
+            {{ is_touched_dimension_key('dim.customer_id', 'customers', since_batch) }}
+            and (
+                select 1 from {{ ref('stg_raw__customers') }} as staged
+                where staged.customer_id = dim.customer_id
+                limit 1
+            ) is null
+    {%- endif -%}
+{%- endmacro %}

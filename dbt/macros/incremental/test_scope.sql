@@ -35,14 +35,17 @@
 
 {#-
     `column` is a file loaded, reloaded or removed in the latest batch, as a literal array (the
-    planner then reads those rows through the `_source_file` index); `true` on a full refresh.
+    planner then reads those rows through the `_source_file` index); `true` on a full refresh
+    and before the first build (source tests run before any model).
 -#}
 {% macro latest_batch_files_predicate(column='_source_file') -%}
-    {%- if flags.FULL_REFRESH or not execute -%}
+    {%- set files = model_relation('int_landed_files_tracked') -%}
+    {%- set batches = model_relation('int_transform_batches') -%}
+    {%- if flags.FULL_REFRESH or not execute
+        or load_relation(files) is none or load_relation(batches) is none -%}
+        {#- A full refresh, or before the first build made the bookkeeping: every row. -#}
         true
     {%- else -%}
-        {%- set files = model_relation('int_landed_files_tracked') -%}
-        {%- set batches = model_relation('int_transform_batches') -%}
         {%- set result = run_query(
             "select distinct source_file from " ~ files ~ " where (select max(batch_id) from "
             ~ batches ~ ") in (added_batch, removed_batch) order by 1"

@@ -16,7 +16,7 @@
 -- appeared or disappeared (macros/incremental/changes.sql).
 -- Never full-refreshed: its batch numbers are what the watermarks of the other models refer to.
 {%- set batch_id = current_batch_id() %}
-{%- if execute and flags.WHICH in ('run', 'build') and stored_watermark() == batch_id %}
+{%- if execute and invocation_runs_models() and stored_watermark() == batch_id %}
     {{ exceptions.raise_compiler_error(
         "int_landed_files_tracked already ran in batch " ~ batch_id ~ ": changes found now would "
         ~ "be stamped with a batch the other models may have processed. Run it together with "

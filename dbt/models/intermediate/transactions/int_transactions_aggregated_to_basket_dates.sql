@@ -44,11 +44,11 @@ date_changes as (
 dates as (
     select
         date_changes.transaction_date,
-        {% if state.incremental %}coalesce(stored.baskets, 0) + {% endif -%}
+        {% if state.incremental %}coalesce(saved.baskets, 0) + {% endif -%}
         date_changes.baskets as baskets
     from date_changes
     {% if state.incremental %}
-        left join {{ this }} as stored on date_changes.transaction_date = stored.transaction_date
+        left join {{ this }} as saved on date_changes.transaction_date = saved.transaction_date
     {% endif %}
 )
 

@@ -130,17 +130,19 @@ with
         select
             moved_customers.customer_id,
             {{ month_of.format(utc_date('counted.transaction_at')) }} as transaction_month,
-            count(*) as transactions
+            count(*) as monthly_transactions
         from moved_customers
-        cross join lateral (
-            select versions.transaction_at
-            from {{ ref('int_transactions_versioned') }} as versions
-            where
-                versions.customer_id = moved_customers.customer_id
-                and {{ is_counted('versions') }}
-            offset 0  -- keeps the planner from flattening this into a scan of all rows
-        ) as counted
-        group by 1, 2
+        cross join
+            lateral (
+                select versions.transaction_at
+                from {{ ref('int_transactions_versioned') }} as versions
+                where
+                    versions.customer_id = moved_customers.customer_id
+                    and {{ is_counted('versions') }}
+                -- offset 0 keeps the planner from flattening this into a scan of all rows
+                offset 0  -- noqa: AM09
+            ) as counted
+        group by moved_customers.customer_id, transaction_month
     ),
 
     moved_month_changes as (
@@ -155,8 +157,8 @@ with
                 as customer_id,
             coalesce(moved_months_now.transaction_month, moved_month_changes.transaction_month)
                 as transaction_month,
-            coalesce(moved_months_now.transactions, 0)
-            - coalesce(moved_month_changes.transactions_change, 0) as transactions
+            coalesce(moved_months_now.monthly_transactions, 0)
+            - coalesce(moved_month_changes.transactions_change, 0) as monthly_transactions
         from moved_months_now
         full outer join moved_month_changes
             on
@@ -180,7 +182,7 @@ with
             moved_months_before.transaction_month
         from moved_months_before
         inner join cohorts on moved_months_before.customer_id = cohorts.customer_id
-        where moved_months_before.transactions > 0
+        where moved_months_before.monthly_transactions > 0
     ),
 
     cell_changes as (
@@ -189,7 +191,7 @@ with
             {{ months_between('cohort_month', 'transaction_month') }} as month_number,
             sum(sign) as customers_active
         from active_months
-        group by 1, 2
+        group by cohort_month, month_number
         union all
         select * from same_cohort_cells
     ),
@@ -218,7 +220,7 @@ with
             count(*) as customers_active
         from active_months
         inner join cohorts on active_months.customer_id = cohorts.customer_id
-        group by 1, 2
+        group by cohorts.cohort_month, month_number
     ),
 {% endif %}
 
@@ -226,14 +228,14 @@ cells as (
     select
         cell_changes.cohort_month,
         cell_changes.month_number,
-        {% if state.incremental %}coalesce(max(stored.customers_active), 0) + {% endif -%}
+        {% if state.incremental %}coalesce(max(saved.customers_active), 0) + {% endif -%}
         sum(cell_changes.customers_active) as customers_active
     from cell_changes
     {% if state.incremental %}
-        left join {{ this }} as stored
+        left join {{ this }} as saved
             on
-                cell_changes.cohort_month = stored.cohort_month
-                and cell_changes.month_number = stored.month_number
+                cell_changes.cohort_month = saved.cohort_month
+                and cell_changes.month_number = saved.month_number
     {% endif %}
     group by cell_changes.cohort_month, cell_changes.month_number
 )

@@ -39,13 +39,13 @@ with
         select
             deltas.customer_id,
             deltas.product_category,
-            coalesce(stored.transactions_count, 0) + deltas.transactions_count
+            coalesce(saved.transactions_count, 0) + deltas.transactions_count
                 as transactions_count
         from deltas
-        left join {{ this }} as stored
+        left join {{ this }} as saved
             on
-                deltas.customer_id = stored.customer_id
-                and deltas.product_category = stored.product_category
+                deltas.customer_id = saved.customer_id
+                and deltas.product_category = saved.product_category
     )
 {% else %}
     counts as (

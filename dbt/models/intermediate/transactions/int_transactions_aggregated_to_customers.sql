@@ -46,36 +46,41 @@ with
     metrics as (
         select
             deltas.customer_id,
-            coalesce(stored.total_transactions, 0) + deltas.total_transactions
+            coalesce(saved.total_transactions, 0) + deltas.total_transactions
                 as total_transactions,
-            coalesce(stored.total_spent, 0) + deltas.total_spent as total_spent,
+            coalesce(saved.total_spent, 0) + deltas.total_spent as total_spent,
             case
                 when deltas.has_removals
                     then (
                         select min(counted.transaction_at)
                         from {{ ref('int_transactions_versioned') }} as counted
-                        where counted.customer_id = deltas.customer_id and {{ is_counted('counted') }}
+                        where
+                            counted.customer_id = deltas.customer_id
+                            and {{ is_counted('counted') }}
                     )
-                else least(stored.first_transaction_at, deltas.first_added_at)
+                else least(saved.first_transaction_at, deltas.first_added_at)
             end as first_transaction_at,
             case
                 when deltas.has_removals
                     then (
                         select max(counted.transaction_at)
                         from {{ ref('int_transactions_versioned') }} as counted
-                        where counted.customer_id = deltas.customer_id and {{ is_counted('counted') }}
+                        where
+                            counted.customer_id = deltas.customer_id
+                            and {{ is_counted('counted') }}
                     )
-                else greatest(stored.last_transaction_at, deltas.last_added_at)
+                else greatest(saved.last_transaction_at, deltas.last_added_at)
             end as last_transaction_at,
-            coalesce(stored.q4_transactions, 0) + deltas.q4_transactions as q4_transactions,
-            coalesce(stored.q4_spending, 0) + deltas.q4_spending as q4_spending
+            coalesce(saved.q4_transactions, 0) + deltas.q4_transactions as q4_transactions,
+            coalesce(saved.q4_spending, 0) + deltas.q4_spending as q4_spending
         from deltas
-        left join {{ this }} as stored on deltas.customer_id = stored.customer_id
+        left join {{ this }} as saved on deltas.customer_id = saved.customer_id
     ),
 
     category_counts as (
-        select * from {{ ref('int_transactions_aggregated_to_customer_categories') }}
-        where customer_id in (select customer_id from deltas)
+        select category_counts.*
+        from {{ ref('int_transactions_aggregated_to_customer_categories') }} as category_counts
+        where category_counts.customer_id in (select deltas.customer_id from deltas)
     ),
 {% else %}
     metrics as (

@@ -45,14 +45,14 @@ pairs as (
     select
         pair_changes.product_id,
         pair_changes.associated_product_id,
-        {% if state.incremental %}coalesce(stored.baskets, 0) + {% endif -%}
+        {% if state.incremental %}coalesce(saved.baskets, 0) + {% endif -%}
         pair_changes.baskets as baskets
     from pair_changes
     {% if state.incremental %}
-        left join {{ this }} as stored
+        left join {{ this }} as saved
             on
-                pair_changes.product_id = stored.product_id
-                and pair_changes.associated_product_id = stored.associated_product_id
+                pair_changes.product_id = saved.product_id
+                and pair_changes.associated_product_id = saved.associated_product_id
     {% endif %}
 )
 

@@ -85,36 +85,40 @@ with
     aggregated as (
         select
             deltas.product_id,
-            coalesce(stored.completed_transactions, 0) + deltas.completed_transactions
+            coalesce(saved.completed_transactions, 0) + deltas.completed_transactions
                 as completed_transactions,
-            coalesce(stored.refunded_transactions, 0) + deltas.refunded_transactions
+            coalesce(saved.refunded_transactions, 0) + deltas.refunded_transactions
                 as refunded_transactions,
-            coalesce(stored.units_sold, 0) + deltas.units_sold as units_sold,
-            coalesce(stored.total_revenue, 0) + deltas.total_revenue as total_revenue,
-            coalesce(stored.distinct_customers, 0)
+            coalesce(saved.units_sold, 0) + deltas.units_sold as units_sold,
+            coalesce(saved.total_revenue, 0) + deltas.total_revenue as total_revenue,
+            coalesce(saved.distinct_customers, 0)
             + coalesce(distinct_deltas.distinct_customers, 0) as distinct_customers,
             case
                 when deltas.has_removals
                     then (
                         select min(counted.transaction_at)
                         from {{ ref('int_transactions_versioned') }} as counted
-                        where counted.product_id = deltas.product_id and {{ is_counted('counted') }}
+                        where
+                            counted.product_id = deltas.product_id
+                            and {{ is_counted('counted') }}
                     )
-                else least(stored.first_sold_at, deltas.first_added_at)
+                else least(saved.first_sold_at, deltas.first_added_at)
             end as first_sold_at,
             case
                 when deltas.has_removals
                     then (
                         select max(counted.transaction_at)
                         from {{ ref('int_transactions_versioned') }} as counted
-                        where counted.product_id = deltas.product_id and {{ is_counted('counted') }}
+                        where
+                            counted.product_id = deltas.product_id
+                            and {{ is_counted('counted') }}
                     )
-                else greatest(stored.last_sold_at, deltas.last_added_at)
+                else greatest(saved.last_sold_at, deltas.last_added_at)
             end as last_sold_at,
-            coalesce(stored.transactions_count, 0) + deltas.transactions_count
+            coalesce(saved.transactions_count, 0) + deltas.transactions_count
                 as transactions_count
         from deltas
-        left join {{ this }} as stored on deltas.product_id = stored.product_id
+        left join {{ this }} as saved on deltas.product_id = saved.product_id
         left join distinct_deltas on deltas.product_id = distinct_deltas.product_id
     )
 {% else %}

@@ -35,7 +35,9 @@
 -- depends_on: {{ ref('int_landed_files_tracked') }}
 -- depends_on: {{ ref('int_landed_file_keys') }}
 {%- set state = incremental_state() %}
-{%- set changed_files = changed_files_array('transactions', state.since_batch) if state.incremental %}
+{%- set changed_files = (
+    changed_files_array('transactions', state.since_batch) if state.incremental
+) %}
 {%- set version_columns = [
     'transaction_id', 'customer_id', 'product_id', 'quantity', 'transaction_amount',
     'transaction_at', 'transaction_date', 'transaction_month', 'is_q4', 'payment_method',
@@ -85,9 +87,10 @@ batch as (
         select staged.*
         from (select distinct transaction_id from touched) as touched_ids
         cross join lateral (
-            select * from {{ ref('stg_raw__transactions') }} as by_id
+            select by_id.* from {{ ref('stg_raw__transactions') }} as by_id
             where by_id.transaction_id = touched_ids.transaction_id
-            offset 0  -- keeps the planner from flattening this into a scan of all rows
+            -- offset 0 keeps the planner from flattening this into a scan of all rows
+            offset 0  -- noqa: AM09
         ) as staged
     ),
 {% else %}
@@ -169,18 +172,21 @@ results as (
 
 {% if state.incremental %}
     current_versions as (
-        select stored.*
+        select saved.*
         from (select distinct transaction_id from touched) as touched_ids
         cross join lateral (
-            select * from {{ this }} as by_id
+            select by_id.* from {{ this }} as by_id
             where by_id.transaction_id = touched_ids.transaction_id and by_id.closed_batch is null
-            offset 0  -- keeps the planner from flattening this into a scan of all rows
-        ) as stored
+            -- offset 0 keeps the planner from flattening this into a scan of all rows
+            offset 0  -- noqa: AM09
+        ) as saved
     ),
 
     closed as (
         select
-            {% for column in version_columns %}current_versions.{{ column }},{% endfor %}
+            {%- for column in version_columns %}
+                current_versions.{{ column }},
+            {%- endfor %}
             current_versions.valid_from_batch,
             batch.batch_id as closed_batch
         from current_versions
@@ -196,7 +202,9 @@ results as (
 
     opened as (
         select
-            {% for column in version_columns %}results.{{ column }},{% endfor %}
+            {%- for column in version_columns %}
+                results.{{ column }},
+            {%- endfor %}
             batch.batch_id as valid_from_batch,
             cast(null as bigint) as closed_batch
         from results

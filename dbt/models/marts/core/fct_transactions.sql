@@ -35,12 +35,13 @@ with
         select current_versions.*
         from changed
         cross join lateral (
-            select * from {{ ref('int_transactions_versioned') }} as versions
+            select versions.* from {{ ref('int_transactions_versioned') }} as versions
             where
                 versions.transaction_id = changed.transaction_id
                 and versions.closed_batch is null
                 and versions.is_valid
-            offset 0  -- keeps the planner from flattening this into a scan of all rows
+            -- offset 0 keeps the planner from flattening this into a scan of all rows
+            offset 0  -- noqa: AM09
         ) as current_versions
     ),
 {% else %}

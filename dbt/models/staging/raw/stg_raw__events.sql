@@ -20,7 +20,9 @@
 -- Incremental runs also read (dependencies dbt cannot see inside the `if`):
 -- depends_on: {{ ref('int_landed_files_tracked') }}
 {%- set state = incremental_state() %}
-{%- set changed_files = changed_files_array('events', state.since_batch) if state.incremental %}
+{%- set changed_files = (
+    changed_files_array('events', state.since_batch) if state.incremental
+) %}
 with
 
 {% if state.incremental %}
@@ -38,9 +40,10 @@ with
         select raw_rows.*
         from touched
         cross join lateral (
-            select * from {{ source('raw', 'events') }} as by_key
+            select by_key.* from {{ source('raw', 'events') }} as by_key
             where by_key.event_id = touched.event_id
-            offset 0  -- keeps the planner from flattening this into a scan of all rows
+            -- offset 0 keeps the planner from flattening this into a scan of all rows
+            offset 0  -- noqa: AM09
         ) as raw_rows
     ),
 {% else %}
