@@ -61,6 +61,7 @@ def run_pipeline_hours(settings: Settings, hours) -> list[tuple[str, bool, float
 def run_demo(settings: Settings, config, progress: bool = True) -> int:
     """Run the demo; returns the process exit code."""
     from dataflow.generate import generate_landing_data
+    from dataflow.story import print_story
     from dataflow.summary import print_summary
 
     prepare_runtime(settings)
@@ -69,4 +70,5 @@ def run_demo(settings: Settings, config, progress: bool = True) -> int:
     step(f"Running {DAG_ID} through Airflow for {len(manifest.hours)} data intervals")
     outcomes = run_pipeline_hours(settings, manifest.hours)
     print_summary(settings, outcomes)
+    print_story(settings, manifest)
     return 0 if all(ok for _, ok, _ in outcomes) and len(outcomes) == len(manifest.hours) else 1

@@ -22,6 +22,11 @@ Environment variables (all optional):
 ``DATAFLOW_LAKE_BUCKET``       default ``dataflow-lake``
 ``DATAFLOW_DOCS_BUCKET``       default ``dataflow-docs``
 ``DATAFLOW_AIRFLOW_PORT``      web UI / API port (default 8080)
+``DATAFLOW_BROWSER``           Chromium binary of the web-UI browser test (default
+                               ``/usr/bin/chromium``, Debian's; playwright never downloads one)
+``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
+                               ``local``; e.g. ``staging``, ``prod``)
+``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
 =============================  =======================================================
 """
 
@@ -68,7 +73,10 @@ class Settings:
     lake_bucket: str
     docs_bucket: str
     airflow_port: int
+    environment: str = "local"
+    alerts_topic_name: str = "dataflow-platform-alerts"
     extra: dict = field(default_factory=dict)
+    browser_path: str = "/usr/bin/chromium"
 
     # --- derived locations -------------------------------------------------------------
     @property
@@ -92,6 +100,11 @@ class Settings:
     @property
     def dags_folder(self) -> Path:
         return self.project_root / "airflow" / "dags"
+
+    @property
+    def plugins_folder(self) -> Path:
+        """Airflow plugins (``airflow/plugins``: GX Data Docs in the web UI)."""
+        return self.project_root / "airflow" / "plugins"
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -185,6 +198,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lake_bucket=env.get("DATAFLOW_LAKE_BUCKET", "dataflow-lake"),
         docs_bucket=env.get("DATAFLOW_DOCS_BUCKET", "dataflow-docs"),
         airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
+        browser_path=env.get("DATAFLOW_BROWSER", "/usr/bin/chromium"),
+        environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
+        alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
     )
 
 
