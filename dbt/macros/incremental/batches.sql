@@ -14,14 +14,23 @@
 {%- endmacro %}
 
 
-{#- SQL run before every invocation: the watermark table (the dbt project owns it). -#}
+{#-
+    SQL run before every invocation: the watermark table (the dbt project owns it). Under an
+    advisory lock, because Cosmos runs several dbt invocations at once and concurrent
+    `create ... if not exists` of the same table can still collide.
+-#}
 {% macro create_watermark_table() -%}
-    create schema if not exists intermediate;
-    create table if not exists intermediate.dbt_incremental_watermarks (
-        model text primary key,
-        batch_id bigint not null,
-        updated_at timestamptz not null default now()
-    )
+    do $create_watermark_table$
+    begin
+        perform pg_advisory_xact_lock(724903);
+        create schema if not exists intermediate;
+        create table if not exists intermediate.dbt_incremental_watermarks (
+            model text primary key,
+            batch_id bigint not null,
+            updated_at timestamptz not null default now()
+        );
+    end
+    $create_watermark_table$
 {%- endmacro %}
 
 
