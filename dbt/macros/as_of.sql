@@ -1,14 +1,13 @@
 {#-
-    The instant the marts are computed "as of": the end of the run's data interval
-    (`--vars '{"data_interval_end": "..."}'`), or the current time when the var is absent.
-    Rows with `transaction_at >= as_of` are ignored by as-of-aware models, so a rerun of the
-    same interval gives the same result even after later intervals were loaded.
+    The instant the marts are computed "as of": the as_of of the latest batch of
+    int_transform_batches, i.e. the latest data_interval_end the transformations ran for. It
+    never moves backwards, so rerunning an older interval recomputes the marts from its
+    corrected raw data at the same as_of. Rows with `transaction_at >= as_of` are not counted.
 -#}
 {% macro as_of() -%}
-    {%- set data_interval_end = var('data_interval_end', none) -%}
-    {%- if data_interval_end -%}
-        cast('{{ data_interval_end }}' as timestamptz)
-    {%- else -%}
-        current_timestamp
-    {%- endif -%}
+    (
+        select batches.as_of from {{ ref('int_transform_batches') }} as batches
+        order by batches.batch_id desc
+        limit 1
+    )
 {%- endmacro %}

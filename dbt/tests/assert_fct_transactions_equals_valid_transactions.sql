@@ -1,5 +1,6 @@
 -- The incremental fct_transactions must hold exactly the valid transactions, each in its
--- latest loaded version: no missing, stale or no-longer-valid rows.
+-- newest version: no missing, stale or no-longer-valid rows. On incremental runs it checks
+-- the transactions of the files the latest batch changed (a full refresh checks all).
 with
 
 expected as (
@@ -7,6 +8,7 @@ expected as (
         transaction_id,
         _loaded_at
     from {{ ref('int_transactions_enriched') }}
+    where {{ latest_batch_files_predicate() }}
 ),
 
 actual as (
@@ -14,6 +16,7 @@ actual as (
         transaction_id,
         _loaded_at
     from {{ ref('fct_transactions') }}
+    where {{ latest_batch_files_predicate() }}
 ),
 
 expected_only as (

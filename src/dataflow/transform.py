@@ -94,3 +94,15 @@ def build_manifest(settings: Settings) -> Path:
     if not manifest.is_file():
         raise DbtRunError(f"dbt parse succeeded but wrote no manifest at {manifest}")
     return manifest
+
+
+def compare_marts_with_full_refresh(settings: Settings, vars: dict) -> dict[str, int]:
+    """Differing rows per relation (``schema.name``) between the incremental state and a
+    ``dbt build --full-refresh --vars vars`` of the same raw data; all 0 when they agree.
+
+    Runs the full refresh in place (the warehouse is left in its full-refresh state). For the
+    differing rows themselves use :func:`dataflow.full_refresh_check.full_refresh_differences`.
+    """
+    from dataflow.full_refresh_check import full_refresh_differences
+
+    return {name: diff.rows for name, diff in full_refresh_differences(settings, vars).items()}

@@ -81,6 +81,9 @@ def raw_table_ddl(source: Source) -> str:
         f"create index if not exists {source.name}_interval_idx "
         f"on {source.raw_table} (_interval_start);\n"
         f"create index if not exists {source.name}_key_idx on {source.raw_table} ({source.key});\n"
+        # The incremental dbt models read the rows of the files loaded since their last run.
+        f"create index if not exists {source.name}_source_file_idx "
+        f"on {source.raw_table} (_source_file);\n"
     )
 
 

@@ -1,8 +1,10 @@
 """`dbt build` for real on a small hand-made raw dataset with answers computed by hand.
 
-The dataset lives in its own id ranges (99xxxx) and `_interval_start` values (year 2001), so
-it can share the warehouse with other data: assertions only look at these ids, and the
-fixture removes the rows (raw, fct, snapshot, marts) before and after.
+The dataset lives in its own id ranges (99xxxx) and `_interval_start` values (year 2001).
+The module starts from an empty warehouse (raw, audit, no dbt relations): the marts' as_of
+never moves backwards, so the state of earlier tests would set it. Each hand-made "file" also
+gets its `audit.load_audit` row, as the loader writes one: incremental runs find new and
+changed files there. The fixture removes its raw and audit rows afterwards.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ TRANSACTION_COLUMNS = (
 
 
 def insert_rows(conn, table: str, columns: str, load: Load, rows: list[tuple]) -> None:
-    """Insert ``rows`` into ``raw.<table>`` with lineage of ``load`` (line 2 = first row)."""
+    """Insert ``rows`` into ``raw.<table>`` with lineage of ``load`` (line 2 = first row),
+    and the file's audit row."""
     lineage = "_source_file, _source_line, _loaded_at, _interval_start"
     placeholders = ", ".join(["%s"] * (len(columns.split(",")) + 4))
     sql = f"insert into raw.{table} ({columns}, {lineage}) values ({placeholders})"
@@ -74,6 +77,11 @@ def insert_rows(conn, table: str, columns: str, load: Load, rows: list[tuple]) -
                 for line, row in enumerate(rows, start=2)
             ],
         )
+    conn.execute(
+        "insert into audit.load_audit (source, source_file, interval_start, rows_received,"
+        " rows_loaded, rows_quarantined, started_at) values (%s, %s, %s, %s, %s, 0, %s)",
+        (table, load.source_file, load.interval_start, len(rows), len(rows), load.loaded_at),
+    )
 
 
 def c(customer_id, email, segment, country, updated_at):
@@ -150,23 +158,25 @@ def seed_later_interval(conn) -> None:
     insert_rows(conn, "transactions", TRANSACTION_COLUMNS, load, [reversal])
 
 
+def empty_warehouse(conn) -> None:
+    """No raw or audit rows and no dbt relations (with their bookkeeping)."""
+    conn.execute(
+        "truncate raw.customers, raw.products, raw.transactions, raw.events, "
+        "audit.load_audit, audit.quarantine"
+    )
+    for schema in ("staging", "intermediate", "marts", "snapshots"):
+        conn.execute(f"drop schema if exists {schema} cascade")
+        conn.execute(f"create schema {schema}")
+
+
 def remove_test_rows(conn) -> None:
     for table in ("customers", "products", "transactions"):
         conn.execute(
             f"delete from raw.{table} where _interval_start = any(%s)", [list(OWN_INTERVALS)]
         )
-    all_customers = (*CUSTOMER_IDS, UNKNOWN_CUSTOMER)
-    by_table = {
-        "marts.fct_transactions": ("transaction_id", TRANSACTION_IDS),
-        "marts.dim_customers": ("customer_id", all_customers),
-        "marts.customer_360": ("customer_id", all_customers),
-        "marts.dim_products": ("product_id", PRODUCT_IDS),
-        "marts.product_affinity": ("product_id", PRODUCT_IDS),
-        "snapshots.customers_snapshot": ("customer_id", all_customers),
-    }
-    for table, (column, ids) in by_table.items():
-        if conn.execute("select to_regclass(%s)", [table]).fetchone()[0]:
-            conn.execute(f"delete from {table} where {column} = any(%s)", [list(ids)])
+    conn.execute(
+        "delete from audit.load_audit where interval_start = any(%s)", [list(OWN_INTERVALS)]
+    )
 
 
 def dbt_build(settings):
@@ -373,7 +383,7 @@ def outcome(settings):
     import psycopg
 
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
-        remove_test_rows(conn)
+        empty_warehouse(conn)
         try:
             yield run_scenario(settings, conn)
         finally:

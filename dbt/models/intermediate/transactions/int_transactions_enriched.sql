@@ -1,44 +1,37 @@
--- Valid transactions only, with the product and customer attributes and calendar parts
--- that transaction analysis needs. Not as-of filtered: as-of-aware consumers filter on
--- transaction_at themselves.
+{{ config(materialized='view') }}
+
+-- Valid transactions only, with the product and customer attributes and calendar parts that
+-- transaction analysis needs: the current, valid versions of int_transactions_versioned.
+-- Not as-of filtered: as-of-aware consumers use `is_before_as_of` of the versions.
 with
 
-validated as (
-    select * from {{ ref('int_transactions_validated') }}
-    where is_valid
-),
-
-products as (
-    select * from {{ ref('stg_raw__products') }}
-),
-
-customers as (
-    select * from {{ ref('stg_raw__customers') }}
+versions as (
+    select * from {{ ref('int_transactions_versioned') }}
+    where closed_batch is null and is_valid
 ),
 
 enriched as (
     select
-        validated.transaction_id,
-        validated.customer_id,
-        validated.product_id,
-        validated.quantity,
-        validated.transaction_amount,
-        validated.transaction_at,
-        validated.transaction_date,
-        cast(date_trunc('month', validated.transaction_date) as date) as transaction_month,
-        extract(quarter from validated.transaction_date) = 4 as is_q4,
-        validated.payment_method,
-        validated.status,
-        validated.status = 'completed' as is_completed,
-        products.product_name,
-        products.product_category,
-        customers.customer_segment,
-        customers.country,
-        validated._loaded_at,
-        validated._interval_start
-    from validated
-    inner join products on validated.product_id = products.product_id
-    inner join customers on validated.customer_id = customers.customer_id
+        transaction_id,
+        customer_id,
+        product_id,
+        quantity,
+        transaction_amount,
+        transaction_at,
+        transaction_date,
+        transaction_month,
+        is_q4,
+        payment_method,
+        status,
+        is_completed,
+        product_name,
+        product_category,
+        customer_segment,
+        country,
+        _source_file,
+        _loaded_at,
+        _interval_start
+    from versions
 )
 
 select * from enriched

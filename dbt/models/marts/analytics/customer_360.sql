@@ -9,10 +9,12 @@
     )
 }}
 
--- One row per customer (invalid emails included and flagged), computed as of the run's
--- data-interval end from completed, valid transactions with transaction_at < as_of.
--- Built from the as-of-aware intermediate model, not from the incremental fct_transactions,
--- which may already hold rows of later intervals.
+-- One row per customer (invalid emails included and flagged), computed as of the latest
+-- batch's as_of from completed, valid transactions with transaction_at < as_of.
+-- A table rebuilt every run, from the per-customer aggregate (maintained incrementally, one
+-- row per customer) and not from transactions: the as_of-dependent columns
+-- (days_since_last_transaction, lifecycle_stage, recency_score, rfm_score, rfm_segment)
+-- change for every customer whenever as_of moves, so only their inputs can be incremental.
 with
 
 customers as (

@@ -6,58 +6,32 @@
     )
 }}
 
--- Monthly retention by acquisition cohort, as of the data-interval end.
+-- Monthly retention by acquisition cohort, as of the latest batch's as_of.
 -- Cohort month: UTC month of a customer's first completed valid transaction.
 -- month_number: whole calendar months from the cohort month to the activity month.
 -- Every cohort has a row for each month up to the last month with activity (0 active when
--- nobody came back), so the matrix has no holes.
+-- nobody came back), so the matrix has no holes. A small table rebuilt every run from the
+-- cells of int_transactions_aggregated_to_cohort_months (maintained incrementally).
 with
 
-transactions as (
-    select
-        customer_id,
-        transaction_month as activity_month
-    from {{ ref('int_transactions_enriched') }}
-    where is_completed and transaction_at < {{ as_of() }}
-),
-
-cohorts as (
-    select
-        customer_id,
-        min(activity_month) as cohort_month
-    from transactions
-    group by customer_id
+cells as (
+    select * from {{ ref('int_transactions_aggregated_to_cohort_months') }}
 ),
 
 cohort_sizes as (
     select
         cohort_month,
-        count(*) as cohort_size
-    from cohorts
-    group by cohort_month
-),
-
-customer_months as (
-    select distinct
-        cohorts.cohort_month,
-        transactions.customer_id,
-        {{ months_between('cohorts.cohort_month', 'transactions.activity_month') }}
-            as month_number
-    from transactions
-    inner join cohorts on transactions.customer_id = cohorts.customer_id
-),
-
-activity as (
-    select
-        cohort_month,
-        month_number,
-        count(*) as customers_active
-    from customer_months
-    group by cohort_month, month_number
+        customers_active as cohort_size
+    from cells
+    where month_number = 0
 ),
 
 last_activity as (
-    select max(activity_month) as last_activity_month from transactions
+    select
+        max(
+            cast(cohort_month + make_interval(months => month_number) as date)
+        ) as last_activity_month
+    from cells
 ),
 
 grid as (
@@ -81,15 +55,15 @@ final as (
             grid.cohort_month + make_interval(months => grid.month_number) as date
         ) as activity_month,
         grid.cohort_size,
-        coalesce(activity.customers_active, 0) as customers_active,
+        coalesce(cells.customers_active, 0) as customers_active,
         round(
-            cast(coalesce(activity.customers_active, 0) as numeric) / grid.cohort_size, 4
+            cast(coalesce(cells.customers_active, 0) as numeric) / grid.cohort_size, 4
         ) as retention_rate
     from grid
-    left join activity
+    left join cells
         on
-            grid.cohort_month = activity.cohort_month
-            and grid.month_number = activity.month_number
+            grid.cohort_month = cells.cohort_month
+            and grid.month_number = cells.month_number
 )
 
 select * from final

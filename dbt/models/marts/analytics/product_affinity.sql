@@ -8,55 +8,41 @@
 }}
 
 -- Market-basket analysis. A basket is one customer's completed, valid transactions on one
--- UTC calendar day (customer_id, transaction_date), before the data-interval end; a product
--- counts once per basket whatever the quantity. One row per ordered pair (A -> B):
+-- UTC calendar day (customer_id, transaction_date), before the latest batch's as_of; a
+-- product counts once per basket whatever the quantity. One row per ordered pair (A -> B):
 --   support    = baskets with A and B / all baskets
 --   confidence = baskets with A and B / baskets with A
 --   lift       = confidence / (baskets with B / all baskets)
--- Pairs below var('product_affinity_min_support') are left out.
+-- Pairs below var('product_affinity_min_support') are left out. A table rebuilt every run
+-- from the basket counts, which are maintained incrementally
+-- (int_transactions_aggregated_to_product_pairs, int_transactions_aggregated_to_basket_dates):
+-- every ratio depends on the number of all baskets, so it changes every run.
 with
 
-basket_items as (
-    select distinct
-        customer_id,
-        transaction_date,
-        product_id
-    from {{ ref('int_transactions_enriched') }}
-    where is_completed and transaction_at < {{ as_of() }}
+pair_counts as (
+    select * from {{ ref('int_transactions_aggregated_to_product_pairs') }}
 ),
 
-baskets as (
-    select distinct
-        customer_id,
-        transaction_date
-    from basket_items
-),
-
-basket_totals as (
-    select cast(count(*) as numeric) as total_baskets
-    from baskets
+pairs as (
+    select
+        product_id,
+        associated_product_id,
+        baskets as baskets_with_both
+    from pair_counts
+    where product_id != associated_product_id
 ),
 
 product_baskets as (
     select
         product_id,
-        count(*) as baskets_with_product
-    from basket_items
-    group by product_id
+        baskets as baskets_with_product
+    from pair_counts
+    where product_id = associated_product_id
 ),
 
-pairs as (
-    select
-        item.product_id,
-        associated.product_id as associated_product_id,
-        count(*) as baskets_with_both
-    from basket_items as item
-    inner join basket_items as associated
-        on
-            item.customer_id = associated.customer_id
-            and item.transaction_date = associated.transaction_date
-            and item.product_id != associated.product_id
-    group by item.product_id, associated.product_id
+basket_totals as (
+    select cast(sum(baskets) as numeric) as total_baskets
+    from {{ ref('int_transactions_aggregated_to_basket_dates') }}
 ),
 
 measured as (

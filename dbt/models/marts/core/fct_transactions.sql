@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='transaction_id',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['transaction_id'], 'unique': true},
@@ -11,40 +11,45 @@
             {'columns': ['transaction_date']},
         ],
         post_hook=[
-            "delete from {{ this }} as fct where not exists (
-                select 1 from {{ ref('int_transactions_enriched') }} as valid
-                where valid.transaction_id = fct.transaction_id
-            )"
+            "{{ delete_transactions_no_longer_valid() }}",
+            "{{ record_watermark() }}",
         ],
     )
 }}
 
 -- Valid transactions, one row per transaction_id. Only keys and measures: descriptive
--- attributes (segment, category) come from dim_customers / dim_products, since an
--- incremental fact would not see them change.
--- Incremental: merges rows that are new to the table or were loaded again after the stored
--- version (`_loaded_at` greater than the stored row's). Comparing per row rather than with
--- the table-wide max keeps out-of-order loads (backfills, parallel intervals) and
--- transactions that only became valid later (their customer arrived late) from being
--- skipped. The post-hook removes rows that are no longer valid or were reloaded away, so
--- the table always equals the valid set of int_transactions_enriched.
+-- attributes (segment, category) come from dim_customers / dim_products.
+-- Incremental: rewrites the transactions that got a new version or lost their current one
+-- in int_transactions_versioned since the last run; the post-hook deletes those of them that
+-- are no longer valid (or no longer exist), so the table always equals the valid set.
+{%- set state = incremental_state() %}
 with
 
-valid_transactions as (
-    select * from {{ ref('int_transactions_enriched') }}
-),
+{% if state.incremental %}
+    changed as (
+        {{ changed_transaction_ids(state.since_batch) }}
+    ),
 
-changed as (
-    select valid_transactions.*
-    from valid_transactions
-    {% if is_incremental() %}
-        left join {{ this }} as fct_rows
-            on valid_transactions.transaction_id = fct_rows.transaction_id
-        where
-            fct_rows.transaction_id is null
-            or valid_transactions._loaded_at > fct_rows._loaded_at
-    {% endif %}
-),
+    -- One index lookup per changed transaction (lateral), not a pass over all versions.
+    valid_transactions as (
+        select current_versions.*
+        from changed
+        cross join lateral (
+            select versions.* from {{ ref('int_transactions_versioned') }} as versions
+            where
+                versions.transaction_id = changed.transaction_id
+                and versions.closed_batch is null
+                and versions.is_valid
+            -- offset 0 keeps the planner from flattening this into a scan of all rows
+            offset 0  -- noqa: AM09
+        ) as current_versions
+    ),
+{% else %}
+    valid_transactions as (
+        select * from {{ ref('int_transactions_versioned') }}
+        where closed_batch is null and is_valid
+    ),
+{% endif %}
 
 final as (
     select
@@ -60,9 +65,10 @@ final as (
         status,
         is_completed,
         is_q4,
+        _source_file,
         _loaded_at,
         _interval_start
-    from changed
+    from valid_transactions
 )
 
 select * from final
