@@ -34,8 +34,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, chain, dag
+from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag
 
+from dataflow.pipeline.dbt import DAG_MACROS
 from dataflow.pipeline.groups import PRODUCTION_PIPELINE_GROUPS
 
 DEFAULT_ARGS = {
@@ -59,6 +60,14 @@ DEFAULT_ARGS = {
     dagrun_timeout=timedelta(hours=3),
     tags=["dataflow", "batch", "production"],
     doc_md=__doc__,
+    params={
+        "full_refresh": Param(
+            False,
+            type="boolean",
+            description="rebuild every incremental dbt model from all raw data",
+        )
+    },
+    user_defined_macros=DAG_MACROS,
 )
 def production_data_pipeline():
     chain(*(build_group() for build_group in PRODUCTION_PIPELINE_GROUPS))

@@ -118,10 +118,11 @@ def print_summary(settings: Settings, outcomes) -> None:
 Where results are
   GX Data Docs   {settings.data_docs_dir / "index.html"}
                  s3://{settings.docs_bucket}/data_docs/index.html
-  dbt docs       {settings.dbt_target_dir / "index.html"}
+  dbt docs       {settings.dbt_docs_target_dir / "index.html"}
                  s3://{settings.docs_bucket}/dbt_docs/index.html
   Warehouse      psql {settings.warehouse_url}
 
-Web UI: run `make up`, open {settings.airflow_url} and log in as admin / \
-{ensure_admin_password(settings)} — the demo's runs are listed under production_data_pipeline.
+Web UI: {settings.airflow_url} (still running; `make down` stops it, `make up` starts it) —
+log in as admin / {ensure_admin_password(settings)}; the demo's runs are the backfill runs of
+production_data_pipeline.
 """)

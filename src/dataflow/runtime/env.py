@@ -41,6 +41,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DATAFLOW_PG_USER": settings.pg_user,
         "DATAFLOW_PG_PASSWORD": settings.pg_password,
         "DATAFLOW_WAREHOUSE_DB": settings.warehouse_db,
+        "DATAFLOW_DBT_THREADS": str(settings.dbt_threads),
     }
 
 
@@ -79,6 +80,9 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": settings.airflow_url,
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "True",
+        # Locally the landing data sits at the generator's hours, not at the wall clock's:
+        # runs come from the API (demo/bench/tests backfills) or the UI unless asked otherwise.
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(settings.auto_schedule),
         "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos_cache"),
         "AIRFLOW_CONN_WAREHOUSE": settings.postgres_url(settings.warehouse_db),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
