@@ -57,7 +57,7 @@ def s3(settings):
 
 @pytest.fixture(scope="session")
 def dbt_manifest():
-    """``dbt/target/manifest.json`` built once per session (Cosmos renders from it)."""
+    """The DAG's dbt manifest (``Settings.dbt_manifest_path``) built once per session."""
     from dataflow.transform import build_manifest
 
     return build_manifest(get_settings())

@@ -18,13 +18,24 @@ contract fails the task at once, naming the file and the columns.
 **critical** expectation fails `enforce_critical_expectations`, so transformations never run
 on bad data; **warnings** are recorded and the run goes on.
 
-**`transformations`** — the dbt project (`dbt/`) rendered by Cosmos: one task per model with
-its tests after it, staging → intermediate → marts (`customer_360`, `dim_customers`,
-`fct_transactions`, ...), then dbt docs.
+**`transformations`** — the dbt project (`dbt/`) rendered by Cosmos in watcher mode:
+`dbt_producer_watcher` runs **one** `dbt build` of the whole project (`DATAFLOW_DBT_THREADS`
+threads); every model has its own task (`<model>.run`) and its tests theirs (`<model>.test`),
+which wait in the triggerer and turn green or red as dbt finishes that node. Logs of the
+models are in the producer's log. Then dbt docs.
+
+**Full refresh** — the run whose interval ends at `DATAFLOW_FULL_REFRESH_HOUR`:00 UTC (default
+00:00, the first run after midnight) passes `--full-refresh` to dbt, rebuilding every
+incremental model from all raw data as a daily safety net. Trigger a run with
+`{"full_refresh": true}` for one on demand.
+
+**Reruns** — Clear a run (or the whole DAG run) to rerun its interval: the loads replace that
+interval's rows; the producer, on its second attempt, skips, and each model task reruns its
+own model (`dbt run --select <model>`, then its tests).
 
 **Where results are**
 - GX Data Docs: `.dataflow/data_docs/index.html` locally, `s3://dataflow-docs/data_docs/` in S3.
-- dbt docs: `dbt/target/index.html` locally, `s3://dataflow-docs/dbt_docs/index.html` in S3.
+- dbt docs: `.dataflow/dbt/docs/index.html` locally, `s3://dataflow-docs/dbt_docs/index.html` in S3.
 - Audit tables in the warehouse: `audit.load_audit`, `audit.quarantine`, `audit.validation_results`.
 
 Runbook: `docs/runbook.md`.

@@ -136,9 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "env", help='print `export` lines for the local services (eval "$(dataflow env)")'
     ).set_defaults(func=cmd_env)
-    sub.add_parser("dbt-parse", help="build dbt/target/manifest.json for Cosmos").set_defaults(
-        func=cmd_dbt_parse
-    )
+    sub.add_parser(
+        "dbt-parse", help="build the manifest Cosmos renders the DAG from (atomically replaced)"
+    ).set_defaults(func=cmd_dbt_parse)
 
     gen = sub.add_parser("generate", help="write synthetic source data to the landing bucket")
     add_generate_arguments(gen)

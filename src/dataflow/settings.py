@@ -30,6 +30,8 @@ Environment variables (all optional):
 ``DATAFLOW_AUTO_SCHEDULE``     ``1`` lets the local scheduler create the hourly runs on its
                                own clock (``[scheduler] use_job_schedule``); default ``0``:
                                locally only runs created through the API or UI happen
+``DATAFLOW_DBT_MANIFEST``      the manifest Cosmos renders the DAG from (default
+                               ``<DATAFLOW_HOME>/dbt/manifest.json``; the image bakes one in)
 ``DATAFLOW_RUN_TIMEOUT``       seconds a DAG run created through the API may take before the
                                caller gives up waiting (default 3600)
 =============================  =======================================================
@@ -82,6 +84,7 @@ class Settings:
     full_refresh_hour: int | None = 0
     auto_schedule: bool = False
     run_timeout_s: float = 3600.0
+    dbt_manifest_override: Path | None = None
     extra: dict = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------------------
@@ -127,7 +130,7 @@ class Settings:
         Not ``dbt/target/manifest.json``: every dbt invocation in the project folder (docs
         generate, a developer's ``dbt build``) rewrites that file in place.
         """
-        return self.dbt_state_dir / "manifest.json"
+        return self.dbt_manifest_override or self.dbt_state_dir / "manifest.json"
 
     @property
     def dbt_parse_target_dir(self) -> Path:
@@ -241,6 +244,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         full_refresh_hour=_full_refresh_hour(env.get("DATAFLOW_FULL_REFRESH_HOUR")),
         auto_schedule=_flag(env.get("DATAFLOW_AUTO_SCHEDULE"), False),
         run_timeout_s=float(env.get("DATAFLOW_RUN_TIMEOUT") or 3600),
+        dbt_manifest_override=Path(env["DATAFLOW_DBT_MANIFEST"]).resolve()
+        if env.get("DATAFLOW_DBT_MANIFEST")
+        else None,
     )
 
 

@@ -190,13 +190,15 @@ def wait_for_dag(api: AirflowApi, dag_id: str, timeout: float = 180.0) -> None:
         dag = api.dag(dag_id)
         if dag is not None and not dag.has_import_errors:
             return
-        errors = api.import_errors()
-        if errors:
+        if dag is not None:
+            errors = [e for e in api.import_errors() if e.startswith(dag.fileloc)]
             raise DagRunError(f"{dag_id} has import errors:\n" + "\n".join(errors)[-3000:])
         time.sleep(POLL_SECONDS)
     log = api.settings.run_dir / "dag-processor.log"
+    errors = "\n".join(api.import_errors())[-3000:] or "none reported"
     raise DagRunError(
-        f"the dag-processor did not register {dag_id} within {timeout:.0f}s; see {log}"
+        f"the dag-processor did not register {dag_id} within {timeout:.0f}s; see {log}. "
+        f"Import errors: {errors}"
     )
 
 
