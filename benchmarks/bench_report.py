@@ -130,8 +130,8 @@ def rerun_figures(pipeline: dict) -> list[dict]:
     rerun = pipeline.get("rerun")
     if not rerun:
         return []
-    note = "Clear of an older increment: Cosmos reruns it model by model; " + run_note(rerun)
-    return [figure("Rerun (Clear) of an older increment, wall", rerun["dag_run_wall_s"], "s",
+    note = "a new run of the older increment after the later one; " + run_note(rerun)
+    return [figure("Rerun of an older increment, wall", rerun["dag_run_wall_s"], "s",
                    "—", None if rerun["success"] else False, note)]  # fmt: skip
 
 

@@ -11,7 +11,7 @@ Measures, on the same machine and data:
    sustained rows/s (data generation is timed separately);
 3. a plain ``dbt build`` of the same interval from the same empty dbt schemas, against the
    Cosmos ``transformations`` group;
-4. the next hourly increments against the full run, a rerun (Clear) of an older increment,
+4. the next hourly increments against the full run, a rerun of an older increment,
    and the marts against ``dbt build --full-refresh`` of the same raw data;
 5. a second data set with twice the history: its increment against the first one's;
 6. DAG parse time per file in ``airflow/dags/``.

@@ -29,9 +29,10 @@ models are in the producer's log. Then dbt docs.
 incremental model from all raw data as a daily safety net. Trigger a run with
 `{"full_refresh": true}` for one on demand.
 
-**Reruns** — Clear a run (or the whole DAG run) to rerun its interval: the loads replace that
-interval's rows; the producer, on its second attempt, skips, and each model task reruns its
-own model (`dbt run --select <model>`, then its tests).
+**Reruns** — Clear a run to rerun its interval: the loads replace that interval's rows; the
+producer, on its second attempt, skips, and each model task reruns its own model
+(`dbt run --select <model>`, then its tests) — the same result, several times slower than
+a first attempt. Clearing one failed model task reruns just that model.
 
 **Where results are**
 - GX Data Docs: `.dataflow/data_docs/index.html` locally, `s3://dataflow-docs/data_docs/` in S3.

@@ -168,6 +168,13 @@ class AirflowApi:
         )
         return self._api("BackfillApi").create_backfill(body).id
 
+    def backfill_completed(self, backfill_id: int) -> bool:
+        return self._api("BackfillApi").get_backfill(backfill_id).completed_at is not None
+
+    def active_backfills(self, dag_id: str) -> list[int]:
+        response = self._api("BackfillApi").list_backfills(dag_id)
+        return [b.id for b in response.backfills if b.completed_at is None]
+
     def runs_between(self, dag_id: str, first: datetime, last: datetime) -> list:
         """Runs whose logical date lies in ``[first, last]``, oldest first."""
         response = self._api("DagRunApi").get_dag_runs(
@@ -288,8 +295,20 @@ def run_intervals(
         for run in api.runs_between(dag_id, hours[0], hours[-1]):
             api.delete_run(dag_id, run.dag_run_id)
     api.unpause(dag_id)
-    api.create_backfill(dag_id, hours[0], hours[-1])
-    return _wait_for_runs(api, dag_id, hours, on_finished)
+    _wait_until(lambda: not api.active_backfills(dag_id), "an earlier backfill to complete")
+    backfill_id = api.create_backfill(dag_id, hours[0], hours[-1])
+    outcomes = _wait_for_runs(api, dag_id, hours, on_finished)
+    # The scheduler closes a backfill a loop after its last run; the next one must wait for it.
+    _wait_until(lambda: api.backfill_completed(backfill_id), f"backfill {backfill_id} to close")
+    return outcomes
+
+
+def _wait_until(done: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise DagRunError(f"gave up waiting {timeout:.0f}s for {what}; is the scheduler up?")
+        time.sleep(POLL_SECONDS)
 
 
 def describe(outcome: RunOutcome) -> dict[str, Any]:
