@@ -34,6 +34,9 @@ Environment variables (all optional):
                                ``<DATAFLOW_HOME>/dbt/manifest.json``; the image bakes one in)
 ``DATAFLOW_RUN_TIMEOUT``       seconds a DAG run created through the API may take before the
                                caller gives up waiting (default 3600)
+``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
+                               ``local``; e.g. ``staging``, ``prod``)
+``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
 =============================  =======================================================
 """
 
@@ -85,6 +88,8 @@ class Settings:
     auto_schedule: bool = False
     run_timeout_s: float = 3600.0
     dbt_manifest_override: Path | None = None
+    environment: str = "local"
+    alerts_topic_name: str = "dataflow-platform-alerts"
     extra: dict = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------------------
@@ -247,6 +252,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         dbt_manifest_override=Path(env["DATAFLOW_DBT_MANIFEST"]).resolve()
         if env.get("DATAFLOW_DBT_MANIFEST")
         else None,
+        environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
+        alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
     )
 
 
