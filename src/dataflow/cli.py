@@ -38,6 +38,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         f"Web UI        {settings.airflow_url}  (user admin, password "
         f"{ensure_admin_password(settings)})"
     )
+    if not settings.auto_schedule:
+        print("Schedule      off locally: runs come from the API or the UI (DATAFLOW_AUTO_SCHEDULE=1)")
     return 0
 
 
