@@ -39,7 +39,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         f"{ensure_admin_password(settings)})"
     )
     if not settings.auto_schedule:
-        print("Schedule      off locally: runs come from the API or the UI (DATAFLOW_AUTO_SCHEDULE=1)")
+        print("Schedule      off locally: runs come from the API or UI (DATAFLOW_AUTO_SCHEDULE=1)")
     return 0
 
 
