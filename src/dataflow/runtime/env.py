@@ -84,6 +84,9 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         # runs come from the API (demo/bench/tests backfills) or the UI unless asked otherwise.
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(settings.auto_schedule),
         "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos_cache"),
+        # The watcher producer would rewrite a Variable with all its XComs on every push (~2,300
+        # writes per small-scale run); off, it writes that backup once, when it fails.
+        "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
         "AIRFLOW_CONN_WAREHOUSE": settings.postgres_url(settings.warehouse_db),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
     }

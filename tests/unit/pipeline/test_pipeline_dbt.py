@@ -40,3 +40,30 @@ def test_no_refresh_hour_means_never():
 def test_a_run_triggered_with_full_refresh_refreshes_at_any_hour():
     assert dbt_full_refresh(hour(2, 10), hour(2, 11), {"full_refresh": True})
     assert not dbt_full_refresh(hour(2, 10), hour(2, 11), {"full_refresh": False})
+
+
+class RecordingTaskInstance:
+    def __init__(self):
+        self.pushed = []
+
+    def xcom_push(self, key, value):
+        self.pushed.append(key)
+
+
+def dbt_event(name: str) -> dict:
+    node = {"unique_id": "model.dataflow.customer_360", "node_status": "success"}
+    return {"info": {"name": name, "msg": name}, "data": {"node_info": node}}
+
+
+def test_the_producer_publishes_only_terminal_node_events():
+    from cosmos.operators._watcher.base import _process_dbt_log_event
+
+    from dataflow.pipeline.dbt import trim_watcher_event_pushes
+
+    assert trim_watcher_event_pushes(), "checked against Cosmos 1.15.1 only"
+    ti = RecordingTaskInstance()
+
+    for name in ("NodeStart", "NodeCompiling", "NodeExecuting", "NodeFinished", "RunResultError"):
+        _process_dbt_log_event(ti, dbt_event(name))
+
+    assert ti.pushed == ["model__dataflow__customer_360_dbt_event"] * 2
