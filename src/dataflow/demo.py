@@ -101,7 +101,7 @@ def show_summary(ctx: DemoContext) -> None:
     from dataflow.summary import print_summary
 
     outcomes = [(f"{r.interval_start:%Y-%m-%d %H:00}", r.ok, r.seconds or 0.0) for r in ctx.runs]
-    print_summary(ctx.settings, outcomes)
+    print_summary(ctx.settings, outcomes, run_ids=[r.run_id for r in ctx.runs])
 
 
 DEMO_STEPS: tuple[DemoStep, ...] = (
