@@ -9,6 +9,9 @@ VENV     := .venv
 DATAFLOW := $(VENV)/bin/dataflow
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# .pyc files at install: every Airflow task process imports Airflow, Cosmos and dbt, and with
+# PYTHONDONTWRITEBYTECODE set it would compile them from source each time (docs/runtime.md).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: help system-packages setup demo test up down status env generate bench lint clean
 

@@ -65,7 +65,31 @@ def s3(settings):
 
 @pytest.fixture(scope="session")
 def dbt_manifest():
-    """``dbt/target/manifest.json`` built once per session (Cosmos renders from it)."""
+    """The DAG's dbt manifest (``Settings.dbt_manifest_path``) built once per session."""
     from dataflow.transform import build_manifest
 
     return build_manifest(get_settings())
+
+
+@pytest.fixture(scope="session")
+def _airflow_started_by_session(settings):
+    """Airflow services started during this session; stopped when the session ends."""
+    from dataflow.runtime.airflow import stop_airflow
+
+    started: list[str] = []
+    yield started
+    if started:
+        stop_airflow(settings)
+
+
+@pytest.fixture(scope="module")
+def airflow_services(settings, dbt_manifest, _airflow_started_by_session):
+    """api-server, scheduler (LocalExecutor), dag-processor and triggerer, as `dataflow up`.
+
+    Ensured per module (a module may have stopped them), stopped at the end of the session
+    if the session started them. Runs go through ``dataflow.runtime.dagruns``.
+    """
+    from dataflow.runtime.airflow import start_airflow
+
+    _airflow_started_by_session.extend(start_airflow(settings))
+    return settings

@@ -22,9 +22,21 @@ on bad data; **warnings** are recorded and the run goes on. `publish_data_docs` 
 Data Docs beside the group: it is retried on its own, and a failure shows as a failed task
 (and run) but holds nothing back.
 
-**`transformations`** — the dbt project (`dbt/`) rendered by Cosmos: one task per model with
-its tests after it, staging → intermediate → marts (`customer_360`, `dim_customers`,
-`fct_transactions`, ...), then dbt docs.
+**`transformations`** — the dbt project (`dbt/`) rendered by Cosmos in watcher mode:
+`dbt_producer_watcher` runs **one** `dbt build` of the whole project (`DATAFLOW_DBT_THREADS`
+threads); every model has its own task (`<model>.run`) and its tests theirs (`<model>.test`),
+which wait in the triggerer and turn green or red as dbt finishes that node. Logs of the
+models are in the producer's log. Then dbt docs.
+
+**Full refresh** — the run whose interval ends at `DATAFLOW_FULL_REFRESH_HOUR`:00 UTC (default
+00:00, the first run after midnight) passes `--full-refresh` to dbt, rebuilding every
+incremental model from all raw data as a daily safety net. Trigger a run with
+`{"full_refresh": true}` for one on demand.
+
+**Reruns** — Clear a run to rerun its interval: the loads replace that interval's rows; the
+producer, on its second attempt, skips, and each model task reruns its own model
+(`dbt run --select <model>`, then its tests) — the same result, several times slower than
+a first attempt. Clearing one failed model task reruns just that model.
 
 **Where results are** (served by this Airflow; also under *Browse* in the menu)
 - [GX Data Docs](/dataflow/data-docs/index.html): every validation run with its failed
@@ -40,8 +52,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, chain, dag
+from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag
 
+from dataflow.pipeline.dbt import DAG_MACROS
 from dataflow.pipeline.groups import PRODUCTION_PIPELINE_GROUPS
 
 DEFAULT_ARGS = {
@@ -65,6 +78,14 @@ DEFAULT_ARGS = {
     dagrun_timeout=timedelta(hours=3),
     tags=["dataflow", "batch", "production"],
     doc_md=__doc__,
+    params={
+        "full_refresh": Param(
+            False,
+            type="boolean",
+            description="rebuild every incremental dbt model from all raw data",
+        )
+    },
+    user_defined_macros=DAG_MACROS,
 )
 def production_data_pipeline():
     chain(*(build_group() for build_group in PRODUCTION_PIPELINE_GROUPS))

@@ -38,6 +38,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         f"Web UI        {settings.airflow_url}  (user admin, password "
         f"{ensure_admin_password(settings)})"
     )
+    if not settings.auto_schedule:
+        print("Schedule      off locally: runs come from the API or UI (DATAFLOW_AUTO_SCHEDULE=1)")
     return 0
 
 
@@ -151,9 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "env", help='print `export` lines for the local services (eval "$(dataflow env)")'
     ).set_defaults(func=cmd_env)
-    sub.add_parser("dbt-parse", help="build dbt/target/manifest.json for Cosmos").set_defaults(
-        func=cmd_dbt_parse
-    )
+    sub.add_parser(
+        "dbt-parse", help="build the manifest Cosmos renders the DAG from (atomically replaced)"
+    ).set_defaults(func=cmd_dbt_parse)
 
     infra = sub.add_parser(
         "infra", help="deploy/check the AWS stacks of aws/cloudformation/ (moto or real AWS)"

@@ -26,6 +26,18 @@ Environment variables (all optional):
 ``DATAFLOW_AIRFLOW_PORT``      web UI / API port (default 8080)
 ``DATAFLOW_BROWSER``           Chromium binary of the web-UI browser test (default
                                ``/usr/bin/chromium``, Debian's; playwright never downloads one)
+``DATAFLOW_DBT_THREADS``       dbt threads of every invocation (default 4): the watcher
+                               producer's one ``dbt build`` runs this many models at once
+``DATAFLOW_FULL_REFRESH_HOUR`` UTC hour 0-23 of the daily safety-net ``--full-refresh`` run
+                               (default 0: the run whose interval ends at 00:00 UTC);
+                               ``off`` disables it
+``DATAFLOW_AUTO_SCHEDULE``     ``1`` lets the local scheduler create the hourly runs on its
+                               own clock (``[scheduler] use_job_schedule``); default ``0``:
+                               locally only runs created through the API or UI happen
+``DATAFLOW_DBT_MANIFEST``      the manifest Cosmos renders the DAG from (default
+                               ``<DATAFLOW_HOME>/dbt/manifest.json``; the image bakes one in)
+``DATAFLOW_RUN_TIMEOUT``       seconds a DAG run created through the API may take before the
+                               caller gives up waiting (default 3600)
 ``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
                                ``local``; e.g. ``staging``, ``prod``)
 ``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
@@ -75,6 +87,11 @@ class Settings:
     lake_bucket: str
     docs_bucket: str
     airflow_port: int
+    dbt_threads: int = 4
+    full_refresh_hour: int | None = 0
+    auto_schedule: bool = False
+    run_timeout_s: float = 3600.0
+    dbt_manifest_override: Path | None = None
     environment: str = "local"
     alerts_topic_name: str = "dataflow-platform-alerts"
     extra: dict = field(default_factory=dict)
@@ -118,8 +135,28 @@ class Settings:
         return self.dbt_project_dir / "target"
 
     @property
+    def dbt_state_dir(self) -> Path:
+        """dbt artifacts of this runtime that must not live in the shared project folder."""
+        return self.home / "dbt"
+
+    @property
     def dbt_manifest_path(self) -> Path:
-        return self.dbt_target_dir / "manifest.json"
+        """The manifest Cosmos renders the DAG from, replaced atomically by ``build_manifest``.
+
+        Not ``dbt/target/manifest.json``: every dbt invocation in the project folder (docs
+        generate, a developer's ``dbt build``) rewrites that file in place.
+        """
+        return self.dbt_manifest_override or self.dbt_state_dir / "manifest.json"
+
+    @property
+    def dbt_parse_target_dir(self) -> Path:
+        """Target path of ``dbt parse`` for the DAG's manifest (partial parsing state)."""
+        return self.dbt_state_dir / "parse"
+
+    @property
+    def dbt_docs_target_dir(self) -> Path:
+        """Target path of ``dbt docs generate`` (index.html, catalog.json, its own manifest)."""
+        return self.dbt_state_dir / "docs"
 
     @property
     def gx_dir(self) -> Path:
@@ -156,6 +193,24 @@ class Settings:
 
     def landing_uri(self, key: str = "") -> str:
         return f"s3://{self.landing_bucket}/{key}"
+
+
+def _full_refresh_hour(value: str | None) -> int | None:
+    if value is None or value.strip() == "":
+        return 0
+    if value.strip().lower() in {"off", "none", "never", "false", "no"}:
+        return None
+    hour = int(value)
+    if not 0 <= hour <= 23:
+        raise ValueError(f"DATAFLOW_FULL_REFRESH_HOUR={value!r}: use an hour 0-23 (UTC) or 'off'")
+    return hour
+
+
+def _positive_int(value: str | None, default: int, name: str) -> int:
+    number = int(value) if value not in (None, "") else default
+    if number < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
+    return number
 
 
 def _server_parts(url: str) -> tuple[str, int, str, str]:
@@ -202,6 +257,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         docs_bucket=env.get("DATAFLOW_DOCS_BUCKET", "dataflow-docs"),
         airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
         browser_path=env.get("DATAFLOW_BROWSER", "/usr/bin/chromium"),
+        dbt_threads=_positive_int(env.get("DATAFLOW_DBT_THREADS"), 4, "DATAFLOW_DBT_THREADS"),
+        full_refresh_hour=_full_refresh_hour(env.get("DATAFLOW_FULL_REFRESH_HOUR")),
+        auto_schedule=_flag(env.get("DATAFLOW_AUTO_SCHEDULE"), False),
+        run_timeout_s=float(env.get("DATAFLOW_RUN_TIMEOUT") or 3600),
+        dbt_manifest_override=Path(env["DATAFLOW_DBT_MANIFEST"]).resolve()
+        if env.get("DATAFLOW_DBT_MANIFEST")
+        else None,
         environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
         pg_bin=Path(env["DATAFLOW_PG_BIN"]) if env.get("DATAFLOW_PG_BIN") else None,

@@ -76,8 +76,11 @@ def dbt_test_overview(settings: Settings, run_ids: list[str]) -> list[tuple]:
     return rows
 
 
-def print_summary(settings: Settings, outcomes) -> None:
-    """Print rows per layer, quarantine, GX and dbt results, docs and web-UI pointers."""
+def print_summary(settings: Settings, outcomes, run_ids: list[str] | None = None) -> None:
+    """Print rows per layer, quarantine, GX and dbt results, docs and web-UI pointers.
+
+    ``run_ids``: the DAG runs to report dbt tests of (default: the latest three).
+    """
     import psycopg
 
     from dataflow.runtime.airflow import ensure_admin_password, latest_runs
@@ -108,7 +111,8 @@ def print_summary(settings: Settings, outcomes) -> None:
             validation_overview(conn),
             ("suite", "severity", "passed", "failed", "failed expectations"),
         )
-    run_ids = [r["run_id"] for r in latest_runs(settings, "production_data_pipeline")][:3]
+    if run_ids is None:
+        run_ids = [r["run_id"] for r in latest_runs(settings, "production_data_pipeline")][:3]
     print_table(
         "dbt tests (Cosmos test tasks per run)",
         dbt_test_overview(settings, run_ids),
@@ -118,10 +122,11 @@ def print_summary(settings: Settings, outcomes) -> None:
 Where results are
   GX Data Docs   {settings.data_docs_dir / "index.html"}
                  s3://{settings.docs_bucket}/data_docs/index.html
-  dbt docs       {settings.dbt_target_dir / "index.html"}
+  dbt docs       {settings.dbt_docs_target_dir / "index.html"}
                  s3://{settings.docs_bucket}/dbt_docs/index.html
   Warehouse      psql {settings.warehouse_url}
 
-Web UI: run `make up`, open {settings.airflow_url} and log in as admin / \
-{ensure_admin_password(settings)} — the demo's runs are listed under production_data_pipeline.
+Web UI: {settings.airflow_url} (still running; `make down` stops it, `make up` starts it) —
+log in as admin / {ensure_admin_password(settings)}; the demo's runs are the backfill runs of
+production_data_pipeline.
 """)

@@ -84,16 +84,44 @@ def run_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
     return result
 
 
-def build_manifest(settings: Settings) -> Path:
-    """Run ``dbt parse`` so ``dbt/target/manifest.json`` exists ahead of DAG parsing.
+def replace_file_atomically(source: Path, destination: Path) -> None:
+    """Copy ``source`` over ``destination`` so a reader sees the old file or the new, never half.
 
-    Cosmos then renders the DAG with ``LoadMode.DBT_MANIFEST`` without invoking dbt.
+    The copy goes to a temporary file next to ``destination`` (same filesystem), is flushed to
+    disk, then renamed over it with ``os.replace`` — atomic on POSIX.
     """
-    run_dbt(settings, ["parse", "--target-path", str(settings.dbt_target_dir)])
-    manifest = settings.dbt_manifest_path
-    if not manifest.is_file():
-        raise DbtRunError(f"dbt parse succeeded but wrote no manifest at {manifest}")
-    return manifest
+    import shutil
+    import tempfile
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.chmod(0o644)
+        os.replace(tmp, destination)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def build_manifest(settings: Settings) -> Path:
+    """``dbt parse`` into a private target path, then publish the DAG's manifest atomically.
+
+    Cosmos renders the DAG from :attr:`Settings.dbt_manifest_path` (``LoadMode.DBT_MANIFEST``)
+    without invoking dbt. The dag-processor may read it at any moment, so it is replaced in
+    one rename, never rewritten in place.
+    """
+    target = settings.dbt_parse_target_dir
+    run_dbt(settings, ["parse", "--target-path", str(target)])
+    parsed = target / "manifest.json"
+    if not parsed.is_file():
+        raise DbtRunError(f"dbt parse succeeded but wrote no manifest at {parsed}")
+    replace_file_atomically(parsed, settings.dbt_manifest_path)
+    return settings.dbt_manifest_path
 
 
 def compare_marts_with_full_refresh(settings: Settings, vars: dict) -> dict[str, int]:

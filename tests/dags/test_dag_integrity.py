@@ -75,3 +75,55 @@ def test_data_docs_are_retried_on_their_own_and_block_nothing(dagbag):
     for task in dag.tasks:
         if task.task_id.startswith(("quality_validation.", "transformations.")):
             assert docs.task_id not in {t.task_id for t in task.get_flat_relatives(upstream=True)}
+DBT = "transformations.dbt"
+
+
+def manifest_nodes():
+    import json
+
+    from dataflow.settings import get_settings
+
+    return json.loads(get_settings().dbt_manifest_path.read_text())["nodes"].values()
+
+
+def test_every_model_is_a_task_with_its_tests_after_it(dagbag):
+    dag = dagbag.dags["production_data_pipeline"]
+    nodes = list(manifest_nodes())
+    models = {n["unique_id"]: n["name"] for n in nodes if n["resource_type"] == "model"}
+    tested = {p for n in nodes if n["resource_type"] == "test" for p in n["depends_on"]["nodes"]}
+    assert len(models) >= 10
+    for unique_id, name in models.items():
+        run = dag.get_task(f"{DBT}.{name}.run")
+        assert run.model_unique_id == unique_id
+        if unique_id in tested:
+            test = dag.get_task(f"{DBT}.{name}.test")
+            assert run.task_id in test.upstream_task_ids
+
+
+def test_one_dbt_build_runs_the_project_and_the_model_tasks_watch_it(dagbag):
+    dag = dagbag.dags["production_data_pipeline"]
+    producer = dag.get_task(f"{DBT}.dbt_producer_watcher")
+    assert type(producer).__name__ == "DbtProducerWatcherOperator"
+    assert producer.base_cmd == ["build"]
+    watchers = [t for t in dag.tasks if t.task_id.startswith(DBT) and hasattr(t, "model_unique_id")]
+    assert watchers and all(t.deferrable for t in watchers), "consumers wait in the triggerer"
+    assert "quality_validation.enforce_critical_expectations" in producer.upstream_task_ids
+
+
+def rendered_full_refresh(dag, start, end, params=None):
+    producer = dag.get_task(f"{DBT}.dbt_producer_watcher")
+    context = {"data_interval_start": start, "data_interval_end": end, "params": params or {}}
+    return producer.render_template(producer.full_refresh, context, dag.get_template_env())
+
+
+def test_the_run_after_midnight_utc_passes_full_refresh_to_dbt(dagbag):
+    import pendulum
+
+    dag = dagbag.dags["production_data_pipeline"]
+    midnight = pendulum.datetime(2026, 11, 2, tz="UTC")
+
+    assert rendered_full_refresh(dag, midnight.subtract(hours=1), midnight) == "True"
+    assert rendered_full_refresh(dag, midnight, midnight.add(hours=1)) == "False"
+    assert rendered_full_refresh(dag, midnight, midnight.add(hours=1), {"full_refresh": True}) == (
+        "True"
+    )

@@ -14,8 +14,10 @@ from dataflow.runtime import processes
 
 @pytest.fixture(scope="module")
 def airflow_up(settings):
+    """Airflow started from stopped (another module may have left it running)."""
     from dataflow.runtime.airflow import start_airflow, stop_airflow
 
+    stop_airflow(settings)
     started = start_airflow(settings)
     yield started
     stop_airflow(settings)

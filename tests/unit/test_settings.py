@@ -35,3 +35,23 @@ def test_real_aws_when_no_endpoint_override_and_local_aws_off():
 
 def test_redact_hides_the_password():
     assert redact("postgresql://u:pw@h:1/db") == "postgresql://u:***@h:1/db"
+
+
+def test_full_refresh_hour_defaults_to_midnight_and_can_be_switched_off():
+    assert load_settings({}).full_refresh_hour == 0
+    assert load_settings({"DATAFLOW_FULL_REFRESH_HOUR": "6"}).full_refresh_hour == 6
+    assert load_settings({"DATAFLOW_FULL_REFRESH_HOUR": "off"}).full_refresh_hour is None
+
+
+def test_an_impossible_full_refresh_hour_is_a_clear_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="DATAFLOW_FULL_REFRESH_HOUR"):
+        load_settings({"DATAFLOW_FULL_REFRESH_HOUR": "24"})
+
+
+def test_the_dags_manifest_lives_in_the_runtime_home_not_in_the_dbt_project():
+    s = load_settings({"DATAFLOW_HOME": "/srv/df"})
+    assert str(s.dbt_manifest_path) == "/srv/df/dbt/manifest.json"
+    assert s.dbt_project_dir not in s.dbt_manifest_path.parents
+    assert s.dbt_docs_target_dir != s.dbt_manifest_path.parent

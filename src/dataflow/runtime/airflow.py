@@ -2,6 +2,10 @@
 
 ``dataflow up`` starts api-server, scheduler, dag-processor and triggerer as detached
 processes with pid files in ``<DATAFLOW_HOME>/run``; ``dataflow down`` stops those pids only.
+
+DAG runs go through those services (``dataflow.runtime.dagruns``), not ``airflow dags test``:
+``dags test`` runs tasks one at a time in arbitrary order, and a Cosmos watcher consumer that
+runs before the producer defers into an inline trigger that waits for it forever.
 """
 
 from __future__ import annotations
@@ -109,23 +113,6 @@ def start_airflow(settings: Settings) -> list[str]:
 
 def stop_airflow(settings: Settings) -> list[str]:
     return [name for name in reversed(SERVICES) if processes.stop(settings.run_dir, name)]
-
-
-def run_dag_test(settings: Settings, dag_id: str, logical_date, log_path: Path) -> bool:
-    """Run one DAG run through real Airflow task execution (``airflow dags test``).
-
-    The run is recorded in the metadata DB, so it shows in the web UI afterwards. Output goes
-    to ``log_path``. Returns True when the DAG run succeeded.
-    """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        proc = subprocess.run(
-            [airflow_bin(), "dags", "test", dag_id, logical_date.isoformat()],
-            env=airflow_subprocess_env(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return proc.returncode == 0
 
 
 def _json_output(out: str) -> list[dict]:

@@ -42,6 +42,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DATAFLOW_PG_USER": settings.pg_user,
         "DATAFLOW_PG_PASSWORD": settings.pg_password,
         "DATAFLOW_WAREHOUSE_DB": settings.warehouse_db,
+        "DATAFLOW_DBT_THREADS": str(settings.dbt_threads),
     }
 
 
@@ -81,8 +82,14 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": settings.airflow_url,
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "True",
+        # Locally the landing data sits at the generator's hours, not at the wall clock's:
+        # runs come from the API (demo/bench/tests backfills) or the UI unless asked otherwise.
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(settings.auto_schedule),
         "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos_cache"),
         **cosmos_dbt_docs_env(settings),  # dbt docs served in the web UI by Cosmos
+        # The watcher producer would rewrite a Variable with all its XComs on every push (~2,300
+        # writes per small-scale run); off, it writes that backup once, when it fails.
+        "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
         "AIRFLOW_CONN_WAREHOUSE": settings.postgres_url(settings.warehouse_db),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
     }
