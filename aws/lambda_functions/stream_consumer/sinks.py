@@ -33,6 +33,7 @@ from stream_consumer.events import CustomerUpdateEvent, RejectedData, Transactio
 SEQUENCE_WIDTH = 64  # Kinesis sequence numbers are decimal strings of up to ~56 digits
 COUNTERS = ("transactions", "total_amount", "high_value_transactions", "anomalies")
 MAX_UPDATE_ATTEMPTS = 8
+CENTS = Decimal("0.01")
 # Fail fast on an unreachable endpoint: the record is retried by the event source mapping.
 CLIENT_CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=10
@@ -202,7 +203,7 @@ def anomaly_alert(event: TransactionEvent) -> dict:
         "anomaly_type": "amount_above_threshold",
         "severity": "critical",
         "customer_id": event.customer_id,
-        "transaction_amount": str(event.amount),
+        "transaction_amount": str(event.amount.quantize(CENTS)),
         "event_id": str(event.event_id),
         "occurred_at": utc_text(event.occurred_at),
     }
