@@ -59,8 +59,14 @@ def kinesis_event(records: list[dict]) -> dict:
 
 def transaction(customer_id: int, amount: float, occurred_at: str = "2026-12-01T10:00:00Z"):
     """A transaction event of the contract with a fresh event_id."""
-    return {"event_id": str(uuid.uuid4()), "event_type": "transaction", "customer_id": customer_id,
-            "occurred_at": occurred_at, "amount": amount, "product_id": 1}  # fmt: skip
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "transaction",
+        "customer_id": customer_id,
+        "occurred_at": occurred_at,
+        "amount": amount,
+        "product_id": 1,
+    }
 
 
 def sequence_numbers(first: int, count: int) -> list[str]:

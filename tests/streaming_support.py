@@ -29,13 +29,18 @@ def reset_streaming_state(settings) -> None:
         _wait(lambda n=name: n not in kinesis.list_streams()["StreamNames"])
         kinesis.create_stream(StreamName=name, ShardCount=stream.shard_count)
         kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-        kinesis.start_stream_encryption(StreamName=name, EncryptionType="KMS",
-                                        KeyId="alias/aws/kinesis")  # fmt: skip
+        kinesis.start_stream_encryption(
+            StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis"
+        )
     dynamodb = aws_client(settings, "dynamodb")
     for table in (stream.metrics_table, stream.idempotency_table, stream.checkpoint_table):
         _empty_table(dynamodb, table)
-    for queue in (stream.dead_letter_queue, stream.failed_batch_queue,
-                  stream.landing_events_queue, stream.alerts_readback_queue):  # fmt: skip
+    for queue in (
+        stream.dead_letter_queue,
+        stream.failed_batch_queue,
+        stream.landing_events_queue,
+        stream.alerts_readback_queue,
+    ):
         queue_messages(settings, queue, wait_seconds=0)  # PurgeQueue: once a minute only
     s3 = aws_client(settings, "s3")
     for key in lake_keys(settings):
@@ -43,8 +48,9 @@ def reset_streaming_state(settings) -> None:
 
 
 def _empty_table(dynamodb, table: str) -> None:
-    key_names = [k["AttributeName"] for k in dynamodb.describe_table(TableName=table)["Table"][
-        "KeySchema"]]  # fmt: skip
+    key_names = [
+        k["AttributeName"] for k in dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+    ]
     keys = [
         {k: item[k] for k in key_names}
         for page in dynamodb.get_paginator("scan").paginate(TableName=table)
@@ -140,9 +146,16 @@ class Expected:
 def expected_outcome(records) -> Expected:
     """What the consumer must produce for the producer's ``records`` (StreamRecord list)."""
     expected = Expected()
-    metrics: dict[int, dict] = defaultdict(lambda: {
-        "transactions": 0, "total_amount": Decimal(0), "high_value_transactions": 0,
-        "anomalies": 0, "last_event_at": None, "last_login_at": None})  # fmt: skip
+    metrics: dict[int, dict] = defaultdict(
+        lambda: {
+            "transactions": 0,
+            "total_amount": Decimal(0),
+            "high_value_transactions": 0,
+            "anomalies": 0,
+            "last_event_at": None,
+            "last_login_at": None,
+        }
+    )
     for record in records:
         if record.kind.startswith("poison"):
             stream = record.stream

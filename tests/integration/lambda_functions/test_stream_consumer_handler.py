@@ -33,8 +33,7 @@ def function(settings):
 
 def forget_cached_idempotency(function):
     """What a new Lambda container knows: nothing in memory, only DynamoDB."""
-    for persistence in (function.module.event_persistence,
-                        function.module.dead_letter_persistence):  # fmt: skip
+    for persistence in (function.module.event_persistence, function.module.dead_letter_persistence):
         cache = getattr(persistence, "_cache", None)  # made on first use
         if cache is not None:
             cache.clear()
@@ -56,9 +55,11 @@ def unreachable_sns(function):
         port = sock.getsockname()[1]  # free, and nothing listens once closed
     sinks = function.module.SINKS
     working = sinks.sns
-    sinks.sns = boto3.client("sns", endpoint_url=f"http://127.0.0.1:{port}",
-                             config=type(working.meta.config)(retries={"max_attempts": 1},
-                                                              connect_timeout=1))  # fmt: skip
+    sinks.sns = boto3.client(
+        "sns",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=type(working.meta.config)(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     yield lambda: setattr(sinks, "sns", working)
     sinks.sns = working
 
@@ -73,8 +74,12 @@ def test_a_real_shaped_batch_counts_alerts_and_dead_letters_with_no_failures(
     assert invocation.error is None
     assert invocation.response == {"batchItemFailures": []}
     item = metrics_items(settings)[4242]
-    assert (item["transactions"], item["total_amount"], item["high_value_transactions"],
-            item["anomalies"]) == ("2", "19499.99", "2", "1")  # fmt: skip
+    assert (
+        item["transactions"],
+        item["total_amount"],
+        item["high_value_transactions"],
+        item["anomalies"],
+    ) == ("2", "19499.99", "2", "1")
     assert item["last_event_at"] == "2026-12-01T09:15:40.000000Z"
     (alert,) = queue_messages(settings, settings.stream.alerts_readback_queue)
     assert alert["event_id"] == "a3b1c9d2-7e4f-4a60-b1c2-d3e4f5a6b7c8"
@@ -143,8 +148,12 @@ def test_a_replayed_batch_counts_alerts_and_lands_nothing_twice(settings, functi
 
     assert replay.response == {"batchItemFailures": []}
     item = metrics_items(settings)[8]
-    assert (item["transactions"], item["total_amount"], item["high_value_transactions"],
-            item["anomalies"]) == ("3", "13005", "2", "1")  # fmt: skip
+    assert (
+        item["transactions"],
+        item["total_amount"],
+        item["high_value_transactions"],
+        item["anomalies"],
+    ) == ("3", "13005", "2", "1")
     assert len(queue_messages(settings, settings.stream.alerts_readback_queue)) == 1
     assert len(lake_keys(settings)) == 1
     assert sorted(lake_event_ids(settings)) == sorted(e["event_id"] for e in events)
@@ -183,6 +192,8 @@ def test_emf_metrics_reach_cloudwatch(settings, function, fresh):
     function.invoke(load_event("kinesis_transaction_events"))
 
     cloudwatch = aws_client(settings, "cloudwatch")
-    names = {m["MetricName"] for m in cloudwatch.list_metrics(
-        Namespace="DataPlatform/RealTime")["Metrics"]}  # fmt: skip
+    names = {
+        m["MetricName"]
+        for m in cloudwatch.list_metrics(Namespace="DataPlatform/RealTime")["Metrics"]
+    }
     assert {"RecordsProcessed", "HighValueTransactions", "AnomaliesDetected"} <= names

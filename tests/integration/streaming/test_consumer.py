@@ -46,8 +46,9 @@ def assert_outcome_is_exactly(settings, records, max_duplicate_alerts=0):
     expected = expected_outcome(records)
     metrics = {c: metric_as_expected(item) for c, item in metrics_items(settings).items()}
     assert metrics == expected.metrics
-    alerts = Counter(a["event_id"] for a in queue_messages(settings,
-                                                           settings.stream.alerts_readback_queue))  # fmt: skip
+    alerts = Counter(
+        a["event_id"] for a in queue_messages(settings, settings.stream.alerts_readback_queue)
+    )
     assert set(alerts) == expected.alerted_event_ids
     assert sum(alerts.values()) - len(alerts) <= max_duplicate_alerts
     dead = Counter(d["stream"] for d in queue_messages(settings, settings.stream.dead_letter_queue))
@@ -78,8 +79,12 @@ def test_a_consumer_killed_mid_stream_and_restarted_processes_every_record_once(
     produced = produce(settings, 140, seed=12, anomaly_rate=0.05, poison_rate=0.05)
     env = {**os.environ, "DATAFLOW_STREAM_INVOKE_TIMEOUT": "3"}  # in-progress records expire
     argv = [str(settings.project_root / ".venv/bin/dataflow"), "stream", "consume"]
-    consumer = subprocess.Popen([*argv, "--follow", "--no-progress"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    consumer = subprocess.Popen(
+        [*argv, "--follow", "--no-progress"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 240
         while sum(c.get("records_processed_total", 0) for c in read_checkpoints(settings)) < 1:
@@ -92,8 +97,9 @@ def test_a_consumer_killed_mid_stream_and_restarted_processes_every_record_once(
         consumer.wait()
     processed_before = sum(c.get("records_processed_total", 0) for c in read_checkpoints(settings))
 
-    restarted = subprocess.run([*argv, "--drain", "--no-progress"], env=env,
-                               capture_output=True, text=True, timeout=600)  # fmt: skip
+    restarted = subprocess.run(
+        [*argv, "--drain", "--no-progress"], env=env, capture_output=True, text=True, timeout=600
+    )
 
     assert restarted.returncode == 0, restarted.stderr[-3000:]
     assert 0 < processed_before < 140
@@ -114,9 +120,14 @@ def test_a_batch_that_keeps_failing_goes_to_the_on_failure_destination(settings,
     events = [transaction(5, 10), transaction(5, 20), transaction(5, 20000), transaction(5, 30)]
     put = put_records(settings, [to_record(settings, e, "event") for e in events])
     sinks = load_function(settings).module.SINKS
-    working, sinks.sns = sinks.sns, boto3.client(
-        "sns", endpoint_url="http://127.0.0.1:9", config=type(sinks.sns.meta.config)(
-            retries={"max_attempts": 1}, connect_timeout=1))  # fmt: skip
+    working, sinks.sns = (
+        sinks.sns,
+        boto3.client(
+            "sns",
+            endpoint_url="http://127.0.0.1:9",
+            config=type(sinks.sns.meta.config)(retries={"max_attempts": 1}, connect_timeout=1),
+        ),
+    )
     try:
         mappings = [replace(m, maximum_retry_attempts=1) for m in mapping_configs(settings)]
         report = consume_in_process(settings, mappings)

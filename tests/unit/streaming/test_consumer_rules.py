@@ -42,10 +42,20 @@ def test_retries_are_exhausted_only_past_the_maximum():
 
 
 def test_emf_lines_are_split_from_logs_and_become_metric_data():
-    emf = {"_aws": {"Timestamp": 1796116502000, "CloudWatchMetrics": [
-        {"Namespace": "DataPlatform/RealTime", "Dimensions": [["service"]],
-         "Metrics": [{"Name": "RecordsProcessed", "Unit": "Count"}]}]},
-        "service": "stream-consumer", "RecordsProcessed": [1.0, 1.0]}  # fmt: skip
+    emf = {
+        "_aws": {
+            "Timestamp": 1796116502000,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "DataPlatform/RealTime",
+                    "Dimensions": [["service"]],
+                    "Metrics": [{"Name": "RecordsProcessed", "Unit": "Count"}],
+                }
+            ],
+        },
+        "service": "stream-consumer",
+        "RecordsProcessed": [1.0, 1.0],
+    }
     text = '{"level": "INFO", "message": "hi"}\n' + json.dumps(emf) + "\nplain\n"
 
     documents, other = split_emf(text)
@@ -53,6 +63,12 @@ def test_emf_lines_are_split_from_logs_and_become_metric_data():
 
     assert other == '{"level": "INFO", "message": "hi"}\nplain\n'
     assert namespace == "DataPlatform/RealTime"
-    assert data == [{"MetricName": "RecordsProcessed", "Values": [1.0, 1.0], "Unit": "Count",
-                     "Dimensions": [{"Name": "service", "Value": "stream-consumer"}],
-                     "Timestamp": datetime(2026, 12, 1, 9, 15, 2, tzinfo=UTC).timestamp()}]  # fmt: skip
+    assert data == [
+        {
+            "MetricName": "RecordsProcessed",
+            "Values": [1.0, 1.0],
+            "Unit": "Count",
+            "Dimensions": [{"Name": "service", "Value": "stream-consumer"}],
+            "Timestamp": datetime(2026, 12, 1, 9, 15, 2, tzinfo=UTC).timestamp(),
+        }
+    ]

@@ -13,13 +13,22 @@ SETTINGS = load_settings({})
 
 
 def notification(key, bucket="dataflow-landing", event="ObjectCreated:Put"):
-    return json.dumps({"Records": [{"eventName": event, "s3": {
-        "bucket": {"name": bucket}, "object": {"key": key}}}]})  # fmt: skip
+    return json.dumps(
+        {
+            "Records": [
+                {"eventName": event, "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}
+            ]
+        }
+    )
 
 
 def asset_event(*bodies):
-    return SimpleNamespace(extra={"from_trigger": True, "payload": {
-        "status": "success", "message_batch": [{"Body": b} for b in bodies]}})  # fmt: skip
+    return SimpleNamespace(
+        extra={
+            "from_trigger": True,
+            "payload": {"status": "success", "message_batch": [{"Body": b} for b in bodies]},
+        }
+    )
 
 
 def test_created_event_files_of_the_landing_bucket_are_loaded_once_each():
@@ -30,13 +39,15 @@ def test_created_event_files_of_the_landing_bucket_are_loaded_once_each():
 
 
 def test_test_events_other_prefixes_buckets_and_removals_are_ignored():
-    events = [asset_event(
-        json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}),
-        notification("landing/customers/2026-12-01/09/c.csv"),
-        notification("landing/events/2026-12-01/09/a.jsonl", bucket="elsewhere"),
-        notification("landing/events/2026-12-01/09/b.jsonl", event="ObjectRemoved:Delete"),
-        "not json",
-    )]  # fmt: skip
+    events = [
+        asset_event(
+            json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}),
+            notification("landing/customers/2026-12-01/09/c.csv"),
+            notification("landing/events/2026-12-01/09/a.jsonl", bucket="elsewhere"),
+            notification("landing/events/2026-12-01/09/b.jsonl", event="ObjectRemoved:Delete"),
+            "not json",
+        )
+    ]
 
     assert keys_from_asset_events(SETTINGS, events) == []
 
@@ -48,7 +59,10 @@ def test_keys_arrive_url_encoded_and_are_decoded():
 
 
 def test_landing_hours_are_read_from_the_keys():
-    keys = ["landing/events/2026-12-01/09/a.jsonl", "landing/events/2026-12-01/10/b.jsonl",
-            "landing/events/2026-12-01/09/c.jsonl"]  # fmt: skip
+    keys = [
+        "landing/events/2026-12-01/09/a.jsonl",
+        "landing/events/2026-12-01/10/b.jsonl",
+        "landing/events/2026-12-01/09/c.jsonl",
+    ]
 
     assert landing_hours(keys) == [datetime(2026, 12, 1, h, tzinfo=UTC) for h in (9, 10)]

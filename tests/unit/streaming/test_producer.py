@@ -23,8 +23,9 @@ def records():
 def test_same_seed_same_records():
     again = build_records(SETTINGS, 2000, seed=3, anomaly_rate=0.05, poison_rate=0.05, now=NOW)
 
-    assert again == build_records(SETTINGS, 2000, seed=3, anomaly_rate=0.05, poison_rate=0.05,
-                                  now=NOW)  # fmt: skip
+    assert again == build_records(
+        SETTINGS, 2000, seed=3, anomaly_rate=0.05, poison_rate=0.05, now=NOW
+    )
 
 
 def test_defect_rates_are_roughly_as_asked(records):

@@ -16,9 +16,14 @@ from stream_consumer.events import (
 
 from tests.kinesis import load_event
 
-EVENT = {"event_id": "5f0f6c1e-3b7a-4d53-9a57-8f0d5f7e2a11", "event_type": "transaction",
-         "customer_id": 7, "occurred_at": "2026-12-01T09:15:02+02:00", "amount": 1000.01,
-         "product_id": 3}  # fmt: skip
+EVENT = {
+    "event_id": "5f0f6c1e-3b7a-4d53-9a57-8f0d5f7e2a11",
+    "event_type": "transaction",
+    "customer_id": 7,
+    "occurred_at": "2026-12-01T09:15:02+02:00",
+    "amount": 1000.01,
+    "product_id": 3,
+}
 
 
 def test_a_transaction_is_typed_with_an_exact_amount_in_utc():
@@ -39,8 +44,10 @@ def test_high_value_above_1000_and_anomaly_above_10000(amount, high_value, anoma
     assert (event.is_high_value, event.is_anomaly) == (high_value, anomaly)
 
 
-@pytest.mark.parametrize(("sub_type", "kind"), [("login", "login"), ("email_change", "profile_update"),
-                                                 ("profile_update", "profile_update")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sub_type", "kind"),
+    [("login", "login"), ("email_change", "profile_update"), ("profile_update", "profile_update")],
+)
 def test_customer_updates_are_logins_or_profile_updates(sub_type, kind):
     data = {**EVENT, "event_type": "customer_update", "sub_type": sub_type}
     event = parse_event(json.dumps(data).encode())

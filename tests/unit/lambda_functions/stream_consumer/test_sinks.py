@@ -39,10 +39,18 @@ def test_a_transaction_update_adds_every_counter_under_the_watermark_condition()
 
     update = metrics_update(CONFIG, event, Position("s", "sh", "7"), {"last_event_at": "T"})
 
-    values = {update["ExpressionAttributeNames"][f"#c{i}"]: update["ExpressionAttributeValues"][
-        f":c{i}"]["N"] for i in range(4)}  # fmt: skip
-    assert values == {"transactions": "1", "total_amount": "12000.5",
-                      "high_value_transactions": "1", "anomalies": "1"}  # fmt: skip
+    values = {
+        update["ExpressionAttributeNames"][f"#c{i}"]: update["ExpressionAttributeValues"][f":c{i}"][
+            "N"
+        ]
+        for i in range(4)
+    }
+    assert values == {
+        "transactions": "1",
+        "total_amount": "12000.5",
+        "high_value_transactions": "1",
+        "anomalies": "1",
+    }
     assert "#w < :seq" in update["ConditionExpression"]
     assert update["Key"] == {"customer_id": {"N": "9"}}
 
@@ -63,9 +71,12 @@ def test_a_lake_line_is_the_event_as_sent_plus_its_stream_position():
     line = json.loads(lake_line(record))
 
     assert {k: line[k] for k in data} == data
-    assert line["_stream"] == {"stream": "transaction_events", "shard_id": "shardId-000000000000",
-                               "sequence_number": "42",
-                               "arrived_at": "2026-12-01T09:15:02.500000Z"}  # fmt: skip
+    assert line["_stream"] == {
+        "stream": "transaction_events",
+        "shard_id": "shardId-000000000000",
+        "sequence_number": "42",
+        "arrived_at": "2026-12-01T09:15:02.500000Z",
+    }
 
 
 def test_an_alert_names_the_customer_amount_and_event():
@@ -75,7 +86,11 @@ def test_an_alert_names_the_customer_amount_and_event():
     alert = anomaly_alert(event)
 
     assert alert | {"severity": None} == {
-        "alert_type": "transaction_anomaly", "anomaly_type": "amount_above_threshold",
-        "severity": None, "customer_id": 9, "transaction_amount": "25000.00",
-        "event_id": data["event_id"], "occurred_at": "2026-12-01T10:00:00.000000Z",
-    }  # fmt: skip
+        "alert_type": "transaction_anomaly",
+        "anomaly_type": "amount_above_threshold",
+        "severity": None,
+        "customer_id": 9,
+        "transaction_amount": "25000.00",
+        "event_id": data["event_id"],
+        "occurred_at": "2026-12-01T10:00:00.000000Z",
+    }
