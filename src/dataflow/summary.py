@@ -81,6 +81,7 @@ def print_summary(settings: Settings, outcomes) -> None:
     import psycopg
 
     from dataflow.runtime.airflow import ensure_admin_password, latest_runs
+    from dataflow.streaming.demo import print_streaming_summary
 
     print("\n" + "=" * 72 + "\nDataFlow demo summary\n" + "=" * 72)
     print_table(
@@ -114,6 +115,7 @@ def print_summary(settings: Settings, outcomes) -> None:
         dbt_test_overview(settings, run_ids),
         ("run", "test tasks", "passed", "failed"),
     )
+    print_streaming_summary(settings)
     print(f"""
 Where results are
   GX Data Docs   {settings.data_docs_dir / "index.html"}
