@@ -169,5 +169,5 @@ def test_real_time_state_matches_the_producers_report(settings, streamed):
     dead = queue_messages(settings, settings.stream.dead_letter_queue)
 
     assert metrics == expected.metrics
-    assert sorted(alerts) == sorted(expected.alerted_event_ids)
+    assert sorted(a["event_id"] for a in alerts) == sorted(expected.alerted_event_ids)
     assert len(dead) == sum(v["poison"] for v in produced.per_stream().values())
