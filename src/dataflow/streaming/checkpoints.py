@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from dataflow.aws import aws_client
 from dataflow.settings import Settings
 
-LEASE_SECONDS = 15.0
+LEASE_SECONDS = 60.0  # renewed every LEASE_SECONDS / 4 (a dead local owner is taken over at once)
 
 
 class LeaseLostError(RuntimeError):

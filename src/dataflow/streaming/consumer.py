@@ -44,6 +44,7 @@ MAX_BACKOFF_SECONDS = 5.0
 IDLE_POLL_SECONDS = 1.0  # Lambda polls an idle shard about once per second
 LAG_REPORT_SECONDS = 5.0
 SHARD_DISCOVERY_SECONDS = 30.0
+LEASE_RENEWAL_SECONDS = 15.0  # a quarter of checkpoints.LEASE_SECONDS
 
 
 @dataclass
@@ -118,6 +119,7 @@ class LocalEventSourceMapping:
         self.on_progress = on_progress or (lambda n: None)
         self.stop_requested = threading.Event()
         self._discovered_at = 0.0
+        self._renewed_at = time.monotonic()
 
     # --- the loop ------------------------------------------------------------------------
     def run(self, follow: bool = False, max_seconds: float | None = None) -> ConsumeReport:
@@ -127,6 +129,8 @@ class LocalEventSourceMapping:
             while not self.stop_requested.is_set():
                 if time.monotonic() - self._discovered_at > SHARD_DISCOVERY_SECONDS:
                     self.discover_shards()
+                elif time.monotonic() - self._renewed_at > LEASE_RENEWAL_SECONDS:
+                    self.renew_leases()
                 worked = any([self.step(state) for state in list(self.shards.values())])
                 if not follow and all(s.idle for s in self.shards.values()):
                     break  # drained (or every shard is leased by another live consumer)
@@ -150,7 +154,7 @@ class LocalEventSourceMapping:
 
     def discover_shards(self) -> None:
         """Take the lease of every shard not yet held (a held shard of a live consumer is left)."""
-        self._discovered_at = time.monotonic()
+        self._discovered_at = self._renewed_at = time.monotonic()
         for mapping in self.mappings:
             pages = self.kinesis.get_paginator("list_shards").paginate(
                 StreamName=mapping.stream_name
@@ -163,6 +167,16 @@ class LocalEventSourceMapping:
                 lease = self.store.take(mapping.stream_name, shard["ShardId"])
                 if lease is not None:
                     self.shards[key] = ShardState(mapping, lease, batch_limit=mapping.batch_size)
+
+    def renew_leases(self) -> None:
+        """Keep every held lease valid; a lease lost to another consumer drops its shard."""
+        self._renewed_at = time.monotonic()
+        for key, state in list(self.shards.items()):
+            try:
+                self.store.renew(state.lease)
+            except LeaseLostError:
+                log.warning("lost the lease of %s; leaving the shard", key)
+                del self.shards[key]
 
     def release_leases(self) -> None:
         for state in self.shards.values():
