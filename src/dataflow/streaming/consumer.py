@@ -154,7 +154,8 @@ class LocalEventSourceMapping:
 
     def discover_shards(self) -> None:
         """Take the lease of every shard not yet held (a held shard of a live consumer is left)."""
-        self._discovered_at = self._renewed_at = time.monotonic()
+        self._discovered_at = time.monotonic()
+        self.renew_leases()
         for mapping in self.mappings:
             pages = self.kinesis.get_paginator("list_shards").paginate(
                 StreamName=mapping.stream_name
@@ -162,7 +163,6 @@ class LocalEventSourceMapping:
             for shard in (s for page in pages for s in page["Shards"]):
                 key = f"{mapping.stream_name}/{shard['ShardId']}"
                 if key in self.shards:
-                    self.store.renew(self.shards[key].lease)
                     continue
                 lease = self.store.take(mapping.stream_name, shard["ShardId"])
                 if lease is not None:
