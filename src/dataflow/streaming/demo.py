@@ -11,6 +11,7 @@ and records what happened in ``<DATAFLOW_HOME>/run/demo/streaming.json``;
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import time
@@ -157,12 +158,18 @@ def save_result(settings: Settings, result: StreamingDemoResult) -> None:
     path.write_text(json.dumps(asdict(result)))
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..100)."""
-    if not values:
+def percentile(values: list[float], q: float, missing: int = 0) -> float | None:
+    """Nearest-rank percentile (``q`` in 0..100); ``missing`` values count as larger than all.
+
+    None when there are no values, or when the percentile falls among the missing ones (an
+    event never seen is slower than any measured one, not absent from the statistic).
+    """
+    if not values and not missing:
         return None
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+    ordered = sorted(values) + [float("inf")] * missing
+    rank = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
+    value = ordered[rank]
+    return None if value == float("inf") else value
 
 
 # --- the summary section --------------------------------------------------------------------
