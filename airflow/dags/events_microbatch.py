@@ -8,12 +8,12 @@ S3 ObjectCreated notifications go to an SQS queue; an **AssetWatcher** (common-m
 trigger, run by the triggerer) turns them into events of the asset `landing_events_files`,
 which schedule this DAG. Each run:
 
-- **`announced_event_files`** — the keys the notifications name (none: the run stops here);
-- **`load_event_files`** — loads exactly those files with the batch loader (same quarantine,
-  same `audit.load_audit`; file-level idempotency: the hourly `production_data_pipeline` passing
-  over the same hour never loads a file's rows twice);
+- **`load_announced_event_files`** — loads exactly the files the notifications name with the
+  batch loader (same quarantine, same `audit.load_audit`; file-level idempotency: the hourly
+  `production_data_pipeline` passing over the same hour never loads a file's rows twice); none
+  named (e.g. S3's test event): the run stops here;
 - **`validate_events`** — the events Great Expectations suite on the files' landing hours;
-- **`events_models`** — the events dbt models (Cosmos).
+- **`events_models`** — the events dbt models (Cosmos, `dbt build` per model).
 
 Runbook: `docs/streaming.md`.
 """
@@ -25,12 +25,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import chain, dag
 
 from dataflow.settings import get_settings
-from dataflow.streaming.dag_tasks import (
-    announced_event_files,
-    events_models,
-    load_event_files,
-    validate_events,
-)
+from dataflow.streaming.dag_tasks import events_models, load_announced_event_files, validate_events
 from dataflow.streaming.microbatch import DAG_ID, landing_events_asset
 
 DEFAULT_ARGS = {
@@ -54,9 +49,8 @@ DEFAULT_ARGS = {
     doc_md=__doc__,
 )
 def events_microbatch():
-    keys = announced_event_files()
-    loaded = load_event_files(keys)
-    chain(validate_events(keys, loaded), events_models())
+    keys = load_announced_event_files()
+    chain(validate_events(keys), events_models())
 
 
 events_microbatch()

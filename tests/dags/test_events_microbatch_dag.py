@@ -31,10 +31,9 @@ def test_it_is_scheduled_by_the_landing_events_queue_watcher(dag):
     assert dag.max_active_runs == 1 and dag.catchup is False
 
 
-def test_files_are_loaded_then_validated_then_modelled(dag):
-    load = dag.get_task("load_event_files")
+def test_files_are_loaded_then_validated_then_built_with_their_tests(dag):
+    load = dag.get_task("load_announced_event_files")
     validate = dag.get_task("validate_events")
 
-    assert dag.get_task("announced_event_files").downstream_task_ids >= {"load_event_files"}
-    assert "validate_events" in load.downstream_task_ids
-    assert any(t.startswith("events_models.stg_raw__events") for t in validate.downstream_task_ids)
+    assert load.downstream_task_ids == {"validate_events"}
+    assert validate.downstream_task_ids == {"events_models.stg_raw__events_model_build"}

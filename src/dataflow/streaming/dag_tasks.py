@@ -15,29 +15,28 @@ def _fail_fast(exc: Exception) -> Exception:
     return AirflowFailException(str(exc))
 
 
-@task.short_circuit
-def announced_event_files(triggering_asset_events=None) -> list[str]:
-    """The event files the S3 notifications of this run name (none: skip the run's work)."""
-    from dataflow.streaming.microbatch import keys_from_asset_events
+@task.short_circuit(execution_timeout=timedelta(minutes=30))
+def load_announced_event_files(triggering_asset_events=None, run_id=None) -> list[str]:
+    """Load exactly the event files this run's S3 notifications name; returns their keys.
 
-    events = [e for events in (triggering_asset_events or {}).values() for e in events]
-    return keys_from_asset_events(get_settings(), events)
-
-
-@task(execution_timeout=timedelta(minutes=30))
-def load_event_files(keys: list[str], run_id=None) -> dict:
-    """Load exactly these files into ``raw.events``."""
+    None named (only ``s3:TestEvent``, other prefixes): the rest of the run is skipped.
+    """
     from dataflow.ingest import HeaderMismatchError
-    from dataflow.streaming.microbatch import load_event_files as load
+    from dataflow.streaming.microbatch import keys_from_asset_events, load_event_files
 
-    try:
-        return load(get_settings(), keys, run_id)
-    except HeaderMismatchError as exc:
-        raise _fail_fast(exc) from exc
+    settings = get_settings()
+    events = [e for events in (triggering_asset_events or {}).values() for e in events]
+    keys = keys_from_asset_events(settings, events)
+    if keys:
+        try:
+            load_event_files(settings, keys, run_id)
+        except HeaderMismatchError as exc:
+            raise _fail_fast(exc) from exc
+    return keys
 
 
 @task
-def validate_events(keys: list[str], loaded: dict, run_id=None) -> list[dict]:
+def validate_events(keys: list[str], run_id=None) -> list[dict]:
     """The events GX suite on the landing hours of the files; critical failures stop the run."""
     from dataflow.quality import CriticalExpectationsFailed, check_critical
     from dataflow.streaming.microbatch import validate_landing_hours
