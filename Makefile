@@ -56,8 +56,8 @@ bench: setup ## benchmarks (not part of the tests); results in docs/benchmarks.m
 	$(VENV)/bin/python benchmarks/run_all.py
 
 lint: setup ## ruff + sqlfluff
-	$(VENV)/bin/ruff check src tests airflow benchmarks
-	$(VENV)/bin/ruff format --check src tests airflow benchmarks
+	$(VENV)/bin/ruff check src tests airflow benchmarks aws/lambda_functions
+	$(VENV)/bin/ruff format --check src tests airflow benchmarks aws/lambda_functions
 
 clean: down ## stop services and delete local state (.dataflow/)
 	rm -rf .dataflow

@@ -14,7 +14,9 @@ Measures, on the same machine and data:
 4. the next hourly increments against the full run, a rerun of an older increment,
    and the marts against ``dbt build --full-refresh`` of the same raw data;
 5. a second data set with twice the history: its increment against the first one's;
-6. DAG parse time per file in ``airflow/dags/``.
+6. DAG parse time per file in ``airflow/dags/``;
+7. the streaming path: handler and consumer records/s, event → ``raw.events`` latency
+   (``bench_streaming.py``).
 
 The benchmark EMPTIES the warehouse and landing bucket of its runtime. Unless
 ``DATAFLOW_HOME`` is set, it uses its own runtime in ``.dataflow/bench`` on its own ports,
@@ -60,6 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-parse", action="store_true", help="no DAG parse timing")
     parser.add_argument("--loader-rows", type=int, help="rows of the loader benchmark")
     parser.add_argument("--parse-repeat", type=int, default=3)
+    parser.add_argument("--skip-streaming", action="store_true", help="no streaming benchmark")
     parser.add_argument(
         "--render-only",
         action="store_true",
@@ -89,6 +92,30 @@ def run_loader(args: argparse.Namespace, work: Path) -> dict:
     command += ["--repeat", str(LOADER_REPEAT[args.scale]), "--json-out", str(out)]
     subprocess.run(command, check=True)
     return {**json.loads(out.read_text()), **quiet, "load_after": load_average()}
+
+
+STREAMING_RECORDS = {"small": 300, "demo": 1000, "bench": 2000}
+
+
+def run_streaming(args: argparse.Namespace, work: Path) -> dict:
+    """``bench_streaming.py`` in a child process; its JSON report."""
+    from bench_machine import wait_until_quiet
+
+    quiet = wait_until_quiet("streaming")
+    out = work / "streaming.json"
+    records = str(STREAMING_RECORDS[args.scale])
+    command = [
+        sys.executable,
+        str(BENCH_DIR / "bench_streaming.py"),
+        "--json-out",
+        str(out),
+        "--handler-records",
+        records,
+        "--consumer-records",
+        records,
+    ]
+    subprocess.run(command, check=True)
+    return {**json.loads(out.read_text()), **quiet}
 
 
 def run_parse(settings, args: argparse.Namespace) -> list[dict]:
@@ -129,6 +156,9 @@ def run_selected(settings, args: argparse.Namespace) -> dict:
         result["pipeline"] = run_pipeline(settings, config, args.skip_incremental, args.skip_dbt)
         if not (args.skip_incremental or args.skip_history_2x):
             result["history_2x"] = run_double_history(settings, config)
+    if not args.skip_streaming:
+        print("==> streaming benchmark", flush=True)
+        result["streaming"] = run_streaming(args, settings.home / "bench")
     if not args.skip_parse:
         print("==> DAG parse timing", flush=True)
         try:

@@ -131,6 +131,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from dataflow.generate.cli import add_arguments as add_generate_arguments
+    from dataflow.streaming.cli import add_stream_parser
 
     parser = argparse.ArgumentParser(
         prog="dataflow", description="Run and operate the DataFlow platform locally."
@@ -170,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="write synthetic source data to the landing bucket")
     add_generate_arguments(gen)
     gen.set_defaults(func=cmd_generate)
+
+    add_stream_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="the platform end to end: generate data, run the pipeline, print a summary"

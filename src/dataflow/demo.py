@@ -97,6 +97,15 @@ def run_pipeline(ctx: DemoContext) -> None:
         raise DemoStepFailed("a pipeline run failed; the task logs above say why")
 
 
+def run_streaming(ctx: DemoContext) -> None:
+    """Events → Kinesis → consumer Lambda → lake → ``raw.events`` (the micro-batch DAG)."""
+    from dataflow.streaming.demo import run_streaming_demo
+
+    result = run_streaming_demo(ctx.settings)
+    if result.error is not None:
+        raise DemoStepFailed(f"streaming: {result.error} (see {ctx.settings.run_dir}/demo/)")
+
+
 def show_summary(ctx: DemoContext) -> None:
     from dataflow.summary import print_summary
 
@@ -115,6 +124,7 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("Local services: Postgres, AWS endpoint (moto), Airflow", start_services),
     DemoStep("Synthetic source data into the landing bucket", generate_data),
     DemoStep(f"{DAG_ID} through the Airflow scheduler (backfill)", run_pipeline),
+    DemoStep("Streaming: Kinesis → consumer Lambda → lake → raw.events", run_streaming),
     DemoStep("Summary", show_summary),
     DemoStep("The story in the data: planted bundles, tastes, Q4, churners", show_story),
 )

@@ -41,7 +41,29 @@ Environment variables (all optional):
 ``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
                                ``local``; e.g. ``staging``, ``prod``)
 ``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
+``DATAFLOW_AWS_ACCOUNT_ID``    account of name-derived queue URLs when no endpoint answers at DAG
+                               parse time (default ``123456789012``, moto's account)
 =============================  =======================================================
+
+Streaming (:class:`StreamSettings`, ``settings.stream``; see ``docs/streaming.md``):
+
+======================================  ==============================================
+``DATAFLOW_STREAM_CUSTOMER_EVENTS``     Kinesis stream of customer events (``customer_events``)
+``DATAFLOW_STREAM_TRANSACTION_EVENTS``  Kinesis stream of transactions (``transaction_events``)
+``DATAFLOW_STREAM_SHARDS``              shards per stream (default 2)
+``DATAFLOW_STREAM_METRICS_TABLE``       DynamoDB real-time metrics (``real_time_customer_metrics``)
+``DATAFLOW_STREAM_IDEMPOTENCY_TABLE``   Powertools idempotency (``dataflow-stream-idempotency``)
+``DATAFLOW_STREAM_CHECKPOINT_TABLE``    shard leases/checkpoints (``dataflow-stream-checkpoints``)
+``DATAFLOW_STREAM_DEAD_LETTER_QUEUE``   poison records (``dataflow-stream-dead-letters``)
+``DATAFLOW_STREAM_FAILED_BATCH_QUEUE``  on-failure destination
+                                        (``dataflow-stream-failed-batches``)
+``DATAFLOW_LANDING_EVENTS_QUEUE``       S3 ObjectCreated of landing/events/
+                                        (``dataflow-landing-events``)
+``DATAFLOW_ALERTS_READBACK_QUEUE``      SQS subscription to the alerts topic
+                                        (``dataflow-alerts-readback``)
+``DATAFLOW_STREAM_INVOKE_TIMEOUT``      local handler deadline, s (default: template Timeout)
+``DATAFLOW_MICROBATCH_POLL_SECONDS``    SQS trigger wait between empty polls (default 5)
+======================================  ==============================================
 """
 
 from __future__ import annotations
@@ -64,6 +86,55 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Names and knobs of the streaming path (Kinesis → consumer → DynamoDB/SNS/S3 → raw)."""
+
+    customer_events_stream: str = "customer_events"
+    transaction_events_stream: str = "transaction_events"
+    shard_count: int = 2
+    metrics_table: str = "real_time_customer_metrics"
+    idempotency_table: str = "dataflow-stream-idempotency"
+    checkpoint_table: str = "dataflow-stream-checkpoints"
+    dead_letter_queue: str = "dataflow-stream-dead-letters"
+    failed_batch_queue: str = "dataflow-stream-failed-batches"
+    landing_events_queue: str = "dataflow-landing-events"
+    alerts_readback_queue: str = "dataflow-alerts-readback"
+    invoke_timeout_seconds: float | None = None
+    microbatch_poll_seconds: int = 5
+
+    @property
+    def streams(self) -> tuple[str, str]:
+        return (self.customer_events_stream, self.transaction_events_stream)
+
+
+def load_stream_settings(env) -> StreamSettings:
+    """:class:`StreamSettings` from ``env`` (see the module docstring for the variables)."""
+    timeout = env.get("DATAFLOW_STREAM_INVOKE_TIMEOUT")
+    return StreamSettings(
+        customer_events_stream=env.get("DATAFLOW_STREAM_CUSTOMER_EVENTS", "customer_events"),
+        transaction_events_stream=env.get(
+            "DATAFLOW_STREAM_TRANSACTION_EVENTS", "transaction_events"
+        ),
+        shard_count=int(env.get("DATAFLOW_STREAM_SHARDS", "2")),
+        metrics_table=env.get("DATAFLOW_STREAM_METRICS_TABLE", "real_time_customer_metrics"),
+        idempotency_table=env.get(
+            "DATAFLOW_STREAM_IDEMPOTENCY_TABLE", "dataflow-stream-idempotency"
+        ),
+        checkpoint_table=env.get("DATAFLOW_STREAM_CHECKPOINT_TABLE", "dataflow-stream-checkpoints"),
+        dead_letter_queue=env.get(
+            "DATAFLOW_STREAM_DEAD_LETTER_QUEUE", "dataflow-stream-dead-letters"
+        ),
+        failed_batch_queue=env.get(
+            "DATAFLOW_STREAM_FAILED_BATCH_QUEUE", "dataflow-stream-failed-batches"
+        ),
+        landing_events_queue=env.get("DATAFLOW_LANDING_EVENTS_QUEUE", "dataflow-landing-events"),
+        alerts_readback_queue=env.get("DATAFLOW_ALERTS_READBACK_QUEUE", "dataflow-alerts-readback"),
+        invoke_timeout_seconds=float(timeout) if timeout else None,
+        microbatch_poll_seconds=int(env.get("DATAFLOW_MICROBATCH_POLL_SECONDS", "5")),
+    )
 
 
 @dataclass(frozen=True)
@@ -94,6 +165,8 @@ class Settings:
     dbt_manifest_override: Path | None = None
     environment: str = "local"
     alerts_topic_name: str = "dataflow-platform-alerts"
+    aws_account_id: str = "123456789012"
+    stream: StreamSettings = field(default_factory=lambda: StreamSettings())
     extra: dict = field(default_factory=dict)
     browser_path: str = "/usr/bin/chromium"
     pg_bin: Path | None = None
@@ -267,6 +340,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
         pg_bin=Path(env["DATAFLOW_PG_BIN"]) if env.get("DATAFLOW_PG_BIN") else None,
+        aws_account_id=env.get("DATAFLOW_AWS_ACCOUNT_ID", "123456789012"),
+        stream=load_stream_settings(env),
     )
 
 

@@ -84,6 +84,7 @@ def print_summary(settings: Settings, outcomes, run_ids: list[str] | None = None
     import psycopg
 
     from dataflow.runtime.airflow import ensure_admin_password, latest_runs
+    from dataflow.streaming.demo import print_streaming_summary
 
     print("\n" + "=" * 72 + "\nDataFlow demo summary\n" + "=" * 72)
     print_table(
@@ -118,6 +119,7 @@ def print_summary(settings: Settings, outcomes, run_ids: list[str] | None = None
         dbt_test_overview(settings, run_ids),
         ("run", "test tasks", "passed", "failed"),
     )
+    print_streaming_summary(settings)
     print(f"""
 Where results are
   GX Data Docs   {settings.data_docs_dir / "index.html"}

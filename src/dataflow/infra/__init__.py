@@ -10,7 +10,12 @@ an AWS endpoint override is set; against real AWS it is run explicitly
 
 from __future__ import annotations
 
-from dataflow.infra.emulate import EMULATORS, Resolver, UnsupportedResourceError
+from dataflow.infra.emulate import (
+    EMULATORS,
+    PROPERTY_EMULATORS,
+    Resolver,
+    UnsupportedResourceError,
+)
 from dataflow.infra.stacks import (
     Stack,
     StackDeployError,
@@ -44,6 +49,7 @@ def ensure_emulated_resources(settings: Settings, stack: Stack) -> list[str]:
     made = []
     for logical_id, resource in _declared(settings, stack):
         if logical_id in created:
+            apply_ignored_properties(resolver, logical_id, resource)
             continue
         emulator = EMULATORS.get(resource["Type"])
         if emulator is None:
@@ -55,6 +61,14 @@ def ensure_emulated_resources(settings: Settings, stack: Stack) -> list[str]:
         resolver.physical_ids[logical_id] = emulator.ensure(resolver, logical_id, props)
         made.append(logical_id)
     return made
+
+
+def apply_ignored_properties(resolver: Resolver, logical_id: str, resource: dict) -> None:
+    """Apply the properties of a created resource that the endpoint's CloudFormation ignored."""
+    for name, value in resource.get("Properties", {}).items():
+        emulator = PROPERTY_EMULATORS.get((resource["Type"], name))
+        if emulator is not None:
+            emulator.apply(resolver, resolver.physical_ids[logical_id], resolver.resolve(value))
 
 
 def deploy_platform(settings: Settings) -> dict[str, str]:

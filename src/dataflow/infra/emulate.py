@@ -223,3 +223,50 @@ def ensure_sqs_queue_policy(resolver: Resolver, logical_id: str, props: dict) ->
             QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
         )
     return logical_id
+
+
+# --- properties moto's CloudFormation ignores on resources it does create -----------------
+@dataclass
+class PropertyEmulator:
+    """Applies one property of a created resource (idempotently) from its resolved value."""
+
+    apply: Callable[[Resolver, str, Any], None]
+
+
+PROPERTY_EMULATORS: dict[tuple[str, str], PropertyEmulator] = {}
+
+
+def emulates_property(resource_type: str, name: str):
+    """Register the decorated ``apply(resolver, physical_id, value)`` for ``name`` of a type."""
+
+    def register(apply):
+        PROPERTY_EMULATORS[(resource_type, name)] = PropertyEmulator(apply)
+        return apply
+
+    return register
+
+
+@emulates_property("AWS::DynamoDB::Table", "TimeToLiveSpecification")
+def apply_table_ttl(resolver: Resolver, table: str, spec: dict) -> None:
+    """Enable TTL on ``spec["AttributeName"]`` (moto's CloudFormation leaves TTL disabled)."""
+    dynamodb = resolver.client("dynamodb")
+    current = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    enabled = str(spec.get("Enabled", False)).lower() == "true"
+    if (current.get("TimeToLiveStatus") == "ENABLED") == enabled:
+        return
+    dynamodb.update_time_to_live(
+        TableName=table,
+        TimeToLiveSpecification={"AttributeName": spec["AttributeName"], "Enabled": enabled},
+    )
+
+
+@emulates_property("AWS::Kinesis::Stream", "StreamEncryption")
+def apply_stream_encryption(resolver: Resolver, stream: str, spec: dict) -> None:
+    """Start server-side encryption (moto's CloudFormation creates streams unencrypted)."""
+    kinesis = resolver.client("kinesis")
+    summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    if summary.get("EncryptionType") == spec["EncryptionType"]:
+        return
+    kinesis.start_stream_encryption(
+        StreamName=stream, EncryptionType=spec["EncryptionType"], KeyId=spec["KeyId"]
+    )

@@ -16,9 +16,10 @@ from pathlib import Path
 from dataflow.aws import aws_client
 from dataflow.infra.template import Template, load_template
 from dataflow.settings import Settings
+from dataflow.streaming.names import stream_parameters
 
 # Deployment order: later stacks may name resources of earlier ones.
-STACKS = ("alerts",)
+STACKS = ("alerts", "streaming")
 TEMPLATE_HASH_TAG = "dataflow:template-sha256"
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
 _FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE",
@@ -59,6 +60,7 @@ def platform_parameters(settings: Settings) -> dict[str, str]:
         "LakeBucketName": settings.lake_bucket,
         "DocsBucketName": settings.docs_bucket,
         "AlertsTopicName": settings.alerts_topic_name,
+        **stream_parameters(settings),
     }
 
 

@@ -18,6 +18,7 @@ def ensure_data_services(settings: Settings) -> list[str]:
     """
     from dataflow.aws import ensure_buckets
     from dataflow.infra import deploy_platform
+    from dataflow.streaming.notifications import ensure_landing_events_notification
     from dataflow.warehouse import bootstrap_warehouse
 
     started = []
@@ -32,6 +33,7 @@ def ensure_data_services(settings: Settings) -> list[str]:
         # An endpoint override is a local AWS (moto): deploy the platform's stacks into it
         # from the same templates as on AWS. Real AWS is deployed explicitly (`dataflow infra`).
         deploy_platform(settings)
+        ensure_landing_events_notification(settings)  # until storage.yaml declares it
     return started
 
 

@@ -1,0 +1,6 @@
+import sys
+from pathlib import Path
+
+FUNCTIONS = Path(__file__).resolve().parents[3] / "aws" / "lambda_functions"
+if str(FUNCTIONS) not in sys.path:
+    sys.path.insert(0, str(FUNCTIONS))
