@@ -61,3 +61,13 @@ def dbt_manifest():
     from dataflow.transform import build_manifest
 
     return build_manifest(get_settings())
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession for the whole test session (JVM start-up is slow)."""
+    from dataflow.features.local import local_spark_session
+
+    session = local_spark_session(get_settings(), app_name="dataflow-tests")
+    yield session
+    session.stop()

@@ -25,6 +25,16 @@ Environment variables (all optional):
 ``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
                                ``local``; e.g. ``staging``, ``prod``)
 ``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
+``DATAFLOW_GLUE_MODE``         where ``trigger_glue_etl`` runs the features job: ``local`` (default,
+                               local Spark) or ``aws`` (AWS Glue through ``GlueJobOperator``)
+``DATAFLOW_GLUE_POLL_SECONDS`` seconds between Glue job-run state polls in ``aws`` mode (default 30)
+``DATAFLOW_SPARK_DRIVER_MEMORY``  local Spark driver memory (default ``2g``; see docs/features.md)
+``DATAFLOW_SPARK_SHUFFLE_PARTITIONS``  local Spark shuffle partitions (default 8)
+``DATAFLOW_SPARK_JDBC_PARTITIONS``  parallel JDBC reads of ``fct_transactions`` (default 2)
+``DATAFLOW_JDBC_JAR``          Postgres JDBC driver for local Spark (default
+                               ``/usr/share/java/postgresql.jar``, Debian libpostgresql-jdbc-java)
+``DATAFLOW_LANDING_EVENTS_QUEUE``  SQS queue (name) that receives the landing bucket's
+                               ``landing/events/`` ObjectCreated notifications (default: none)
 =============================  =======================================================
 """
 
@@ -73,6 +83,13 @@ class Settings:
     airflow_port: int
     environment: str = "local"
     alerts_topic_name: str = "dataflow-platform-alerts"
+    glue_mode: str = "local"
+    glue_poll_seconds: float = 30.0
+    spark_driver_memory: str = "2g"
+    spark_shuffle_partitions: int = 8
+    spark_jdbc_partitions: int = 2
+    jdbc_jar: Path = Path("/usr/share/java/postgresql.jar")
+    landing_events_queue: str = ""
     extra: dict = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------------------
@@ -157,6 +174,16 @@ def _server_parts(url: str) -> tuple[str, int, str, str]:
     )
 
 
+GLUE_MODES = ("local", "aws")
+
+
+def _glue_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in GLUE_MODES:
+        raise ValueError(f"DATAFLOW_GLUE_MODE={value!r}: use one of {', '.join(GLUE_MODES)}")
+    return mode
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Resolve settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
@@ -192,6 +219,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
         environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
+        glue_mode=_glue_mode(env.get("DATAFLOW_GLUE_MODE") or "local"),
+        glue_poll_seconds=float(env.get("DATAFLOW_GLUE_POLL_SECONDS", "30")),
+        spark_driver_memory=env.get("DATAFLOW_SPARK_DRIVER_MEMORY", "2g"),
+        spark_shuffle_partitions=int(env.get("DATAFLOW_SPARK_SHUFFLE_PARTITIONS", "8")),
+        spark_jdbc_partitions=int(env.get("DATAFLOW_SPARK_JDBC_PARTITIONS", "2")),
+        jdbc_jar=Path(env.get("DATAFLOW_JDBC_JAR", "/usr/share/java/postgresql.jar")),
+        landing_events_queue=env.get("DATAFLOW_LANDING_EVENTS_QUEUE", ""),
     )
 
 

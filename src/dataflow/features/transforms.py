@@ -1,0 +1,192 @@
+"""The ``customer_features`` transforms: pure ``DataFrame -> DataFrame`` functions.
+
+They build no session and do no I/O, so the same code runs on AWS Glue, on local Spark and in
+the unit tests on small frames. Inputs are the marts' columns (see :mod:`.schema`).
+
+The RFM rules are those of ``dbt/models/marts/analytics/customer_360.sql`` (a test holds the
+two equal for every customer): over completed, valid transactions with ``transaction_at <
+as_of``; recency from the UTC dates of ``as_of`` and of the last purchase; a customer without
+purchases scores 1/1/1.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from dataflow.features.schema import (
+    DATA_VERSION,
+    FEATURE_COLUMNS,
+    FEATURE_PARTITION_COLUMNS,
+    SUMMARY_COLUMNS,
+    spark_type,
+)
+
+# (lower bound, score), highest first: the first bound the value reaches gives the score,
+# otherwise 1. Recency is "at most this many days", the others "at least this much".
+RECENCY_MAX_DAYS = ((30, 5), (60, 4), (90, 3), (180, 2))
+FREQUENCY_MIN_TRANSACTIONS = ((50, 5), (20, 4), (10, 3), (5, 2))
+MONETARY_MIN_REVENUE = ((10000, 5), (5000, 4), (1000, 3), (500, 2))
+VALUE_SEGMENT_MIN_RFM = ((12, "champions"), (9, "loyal_customers"), (6, "potential_loyalists"))
+LOWEST_VALUE_SEGMENT = "at_risk"
+
+REVENUE_TYPE = "decimal(18,2)"
+
+
+def _F():
+    from pyspark.sql import functions as F
+
+    return F
+
+
+def utc_date(instant: datetime) -> date:
+    """Calendar date of ``instant`` in UTC (naive datetimes are taken as UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC).date()
+
+
+def completed_before(transactions, as_of: datetime):
+    """Completed transactions with ``transaction_at < as_of`` (JDBC pushes this filter down)."""
+    F = _F()
+    return transactions.where(F.col("is_completed") & (F.col("transaction_at") < F.lit(as_of)))
+
+
+def with_product_category(transactions, products):
+    """Each transaction with its product's category (products are few: broadcast)."""
+    F = _F()
+    categories = products.select("product_id", "product_category")
+    return transactions.join(F.broadcast(categories), "product_id", "left")
+
+
+def _quarter_revenue(quarter: int):
+    F = _F()
+    amount = F.when(F.quarter("transaction_date") == quarter, F.col("transaction_amount"))
+    return F.coalesce(F.sum(amount), F.lit(0)).cast(REVENUE_TYPE).alias(f"q{quarter}_revenue")
+
+
+def purchase_metrics(transactions):
+    """One row per customer with at least one transaction: counts, revenue, dates, quarters."""
+    F = _F()
+    return transactions.groupBy("customer_id").agg(
+        F.count(F.lit(1)).alias("total_transactions"),
+        F.sum("transaction_amount").cast(REVENUE_TYPE).alias("total_revenue"),
+        F.stddev_samp("transaction_amount").cast("double").alias("order_value_std"),
+        F.min("transaction_date").alias("first_purchase_date"),
+        F.max("transaction_date").alias("last_purchase_date"),
+        *(_quarter_revenue(q) for q in (1, 2, 3, 4)),
+        F.countDistinct("product_category").cast("int").alias("category_diversity"),
+    )
+
+
+def with_purchase_metrics(customers, metrics):
+    """Every customer with their metrics; customers without purchases get zeros and nulls."""
+    F = _F()
+    zero = F.lit(0).cast(REVENUE_TYPE)
+    joined = customers.select("customer_id", "customer_segment").join(
+        metrics, "customer_id", "left"
+    )
+    return joined.withColumns(
+        {
+            "total_transactions": F.coalesce("total_transactions", F.lit(0).cast("bigint")),
+            "total_revenue": F.coalesce("total_revenue", zero),
+            "category_diversity": F.coalesce("category_diversity", F.lit(0)),
+            **{f"q{q}_revenue": F.coalesce(f"q{q}_revenue", zero) for q in (1, 2, 3, 4)},
+        }
+    )
+
+
+def _score(value, bounds, at_most: bool = False):
+    F = _F()
+    expr = None
+    for bound, score in bounds:
+        condition = value <= bound if at_most else value >= bound
+        expr = F.when(condition, score) if expr is None else expr.when(condition, score)
+    return expr.otherwise(1).cast("int")
+
+
+def with_rfm_scores(customers, as_of: datetime):
+    """Recency, frequency, monetary scores, their sum and the value segment (customer_360's rules)."""
+    F = _F()
+    days_since_last = F.datediff(F.lit(utc_date(as_of)), F.col("last_purchase_date"))
+    scored = customers.withColumns(
+        {
+            # No purchase: the day difference is null and falls through to the lowest score.
+            "recency_score": _score(days_since_last, RECENCY_MAX_DAYS, at_most=True),
+            "frequency_score": _score(F.col("total_transactions"), FREQUENCY_MIN_TRANSACTIONS),
+            "monetary_score": _score(F.col("total_revenue"), MONETARY_MIN_REVENUE),
+        }
+    )
+    rfm = F.col("recency_score") + F.col("frequency_score") + F.col("monetary_score")
+    segment = None
+    for bound, name in VALUE_SEGMENT_MIN_RFM:
+        segment = (F if segment is None else segment).when(F.col("rfm_score") >= bound, name)
+    return scored.withColumn("rfm_score", rfm.cast("int")).withColumn(
+        "customer_value_segment", segment.otherwise(LOWEST_VALUE_SEGMENT)
+    )
+
+
+def with_order_statistics(customers):
+    """Average order value, and the mean gap in days between consecutive purchase dates.
+
+    The mean of consecutive gaps telescopes to ``(last - first) / (n - 1)``, so no window over
+    every transaction is needed. Null with fewer than two purchases.
+    """
+    F = _F()
+    n = F.col("total_transactions")
+    average = F.round(F.col("total_revenue") / n, 2).cast(REVENUE_TYPE)
+    span_days = F.datediff("last_purchase_date", "first_purchase_date").cast("double")
+    return customers.withColumns(
+        {
+            "avg_order_value": F.when(n > 0, average).otherwise(F.lit(0).cast(REVENUE_TYPE)),
+            "avg_days_between_purchases": F.when(n > 1, span_days / (n - 1)),
+        }
+    )
+
+
+def with_run_columns(frame, as_of: datetime, processing_timestamp: datetime, data_version: str):
+    """``as_of``, ``processing_timestamp`` and ``data_version`` as constant columns."""
+    F = _F()
+    return frame.withColumns(
+        {
+            "as_of": F.lit(as_of).cast("timestamp"),
+            "processing_timestamp": F.lit(processing_timestamp).cast("timestamp"),
+            "data_version": F.lit(data_version),
+        }
+    )
+
+
+def in_schema_order(frame, columns):
+    """``frame`` with exactly ``columns`` (name, Glue type), cast to their types, in order."""
+    F = _F()
+    return frame.select(*(F.col(name).cast(spark_type(kind)).alias(name) for name, kind in columns))
+
+
+def customer_features(
+    customers,
+    transactions,
+    products,
+    as_of: datetime,
+    processing_timestamp: datetime,
+    data_version: str = DATA_VERSION,
+):
+    """One row per customer of ``customers`` with the features as of ``as_of``."""
+    purchases = with_product_category(completed_before(transactions, as_of), products)
+    features = with_purchase_metrics(customers, purchase_metrics(purchases))
+    features = with_order_statistics(with_rfm_scores(features, as_of))
+    features = with_run_columns(features, as_of, processing_timestamp, data_version)
+    return in_schema_order(features, FEATURE_COLUMNS + FEATURE_PARTITION_COLUMNS)
+
+
+def features_summary(
+    features, as_of: datetime, processing_timestamp: datetime, data_version: str = DATA_VERSION
+):
+    """One row: customers, mean RFM score and platform revenue of a features snapshot."""
+    F = _F()
+    summary = features.groupBy().agg(
+        F.count(F.lit(1)).alias("total_customers"),
+        F.avg("rfm_score").alias("avg_rfm_score"),
+        F.coalesce(F.sum("total_revenue"), F.lit(0)).alias("total_platform_revenue"),
+    )
+    summary = with_run_columns(summary, as_of, processing_timestamp, data_version)
+    summary = summary.withColumn("analysis_date", F.lit(utc_date(as_of)))
+    return in_schema_order(summary, SUMMARY_COLUMNS)
