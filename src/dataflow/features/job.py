@@ -219,12 +219,13 @@ def run(spark, args: JobArguments, warehouse: Warehouse, now: datetime | None = 
     inputs = read_inputs(spark, warehouse, args)
     timings.measure("check_marts", lambda: check_marts_as_of(inputs[0], args.as_of))
     customers, transactions, products = (f.persist(StorageLevel.MEMORY_AND_DISK) for f in inputs)
-    counts = timings.measure("read", lambda: [f.count() for f in (customers, transactions, products)])
+    persisted = (customers, transactions, products)
+    counts = timings.measure("read", lambda: [frame.count() for frame in persisted])
     features = transforms.customer_features(
         customers, transactions, products, args.as_of, processing, DATA_VERSION
     ).persist(StorageLevel.MEMORY_AND_DISK)
     rows = timings.measure("compute", features.count)
-    for frame in (customers, transactions, products):
+    for frame in persisted:
         frame.unpersist()
     summary = transforms.features_summary(features, args.as_of, processing, DATA_VERSION)
     timings.measure("write", lambda: write_features(features, args.features_path))
@@ -262,9 +263,8 @@ def main(argv: list[str] | None = None) -> dict:
         glue_context = GlueContext(SparkContext.getOrCreate())
         job = Job(glue_context)
         job.init(args.job_name, {"JOB_NAME": args.job_name})
-        report = run(
-            glue_context.spark_session, args, glue_warehouse(glue_context, args.warehouse_connection)
-        )
+        warehouse = glue_warehouse(glue_context, args.warehouse_connection)
+        report = run(glue_context.spark_session, args, warehouse)
         job.commit()
     else:  # local Spark: spark-submit set master, memory and jars
         from pyspark.sql import SparkSession

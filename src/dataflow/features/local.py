@@ -114,7 +114,7 @@ def job_argv(settings: Settings, as_of: datetime, features: Path, summary: Path)
 def spark_submit_command(settings: Settings, argv: list[str]) -> list[str]:
     """``spark-submit`` (pyspark's own) with :func:`spark_conf`, then the script and argv."""
     spark_submit = Path(sys.executable).with_name("spark-submit")
-    conf = [arg for key, value in spark_conf(settings).items() for arg in ("--conf", f"{key}={value}")]
+    conf = [part for item in spark_conf(settings).items() for part in ("--conf", "=".join(item))]
     return [str(spark_submit), *conf, str(job_script(settings)), *argv]
 
 

@@ -105,7 +105,7 @@ def _score(value, bounds, at_most: bool = False):
 
 
 def with_rfm_scores(customers, as_of: datetime):
-    """Recency, frequency, monetary scores, their sum and the value segment (customer_360's rules)."""
+    """Recency, frequency and monetary scores, their sum and the value segment (customer_360)."""
     F = _F()
     days_since_last = F.datediff(F.lit(utc_date(as_of)), F.col("last_purchase_date"))
     scored = customers.withColumns(

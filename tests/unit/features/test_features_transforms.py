@@ -80,9 +80,17 @@ def test_purchase_metrics_of_one_customer(spark):
     expected = spark.createDataFrame(
         [
             (
-                1, 3, Decimal("180.00"), 36.055512754639892, date(2026, 2, 10),
-                date(2026, 10, 31), Decimal("100.00"), Decimal("50.00"), Decimal("0.00"),
-                Decimal("30.00"), 2,
+                1,
+                3,
+                Decimal("180.00"),
+                36.055512754639892,
+                date(2026, 2, 10),
+                date(2026, 10, 31),
+                Decimal("100.00"),
+                Decimal("50.00"),
+                Decimal("0.00"),
+                Decimal("30.00"),
+                2,
             )
         ],  # fmt: skip
         metrics.schema,
