@@ -10,12 +10,13 @@ an AWS endpoint override is set; against real AWS it is run explicitly
 
 from __future__ import annotations
 
-from dataflow.infra.emulate import EMULATORS, Resolver, UnsupportedResourceError
+from dataflow.infra.emulate import COMPLETERS, EMULATORS, Resolver, UnsupportedResourceError
 from dataflow.infra.stacks import (
     Stack,
     StackDeployError,
     deploy_stack,
     platform_stacks,
+    stack_exists,
     stack_parameters,
     stack_resources,
 )
@@ -57,12 +58,52 @@ def ensure_emulated_resources(settings: Settings, stack: Stack) -> list[str]:
     return made
 
 
+def complete_created_resources(settings: Settings, stack: Stack) -> list[str]:
+    """Apply properties the endpoint's CloudFormation ignored on resources it created."""
+    created = stack_resources(settings, stack)
+    resolver = _resolver(settings, stack, created)
+    completed = []
+    for logical_id, resource in _declared(settings, stack):
+        complete = COMPLETERS.get(resource["Type"])
+        if complete is None or logical_id not in created:
+            continue
+        props = resolver.resolve(resource.get("Properties", {}))
+        complete(resolver, logical_id, resolver.physical_ids[logical_id], props)
+        completed.append(logical_id)
+    return completed
+
+
+def _unowned_bucket_names(settings: Settings, stack: Stack) -> list[str]:
+    """Bucket names ``stack`` declares while it does not exist yet (local endpoint only)."""
+    if not settings.aws_endpoint_url or stack_exists(settings, stack):
+        return []
+    resolver = _resolver(settings, stack, {})
+    return [
+        resolver.resolve(resource["Properties"]["BucketName"])
+        for _, resource in _declared(settings, stack)
+        if resource["Type"] == "AWS::S3::Bucket" and "BucketName" in resource.get("Properties", {})
+    ]
+
+
+def _deploy_adopting_buckets(settings: Settings, stack: Stack) -> str:
+    """``deploy_stack``; buckets of the stack made earlier by API are adopted (see emulate_s3)."""
+    from dataflow.infra.emulate_s3 import restore_set_aside, set_aside_unowned_buckets
+
+    aside = set_aside_unowned_buckets(settings, _unowned_bucket_names(settings, stack))
+    try:
+        return deploy_stack(settings, stack)
+    finally:
+        restore_set_aside(settings, aside)
+
+
 def deploy_platform(settings: Settings) -> dict[str, str]:
     """Deploy every platform stack; returns ``{stack name: created|updated|unchanged}``."""
     outcomes = {}
     for stack in platform_stacks(settings):
-        outcomes[stack.name] = deploy_stack(settings, stack)
-        ensure_emulated_resources(settings, stack)
+        outcomes[stack.name] = _deploy_adopting_buckets(settings, stack)
+        if settings.aws_endpoint_url:  # only a local endpoint skips or ignores anything
+            complete_created_resources(settings, stack)
+            ensure_emulated_resources(settings, stack)
     return outcomes
 
 

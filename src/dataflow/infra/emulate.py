@@ -39,6 +39,10 @@ class Emulator:
 
 
 EMULATORS: dict[str, Emulator] = {}
+# Types the endpoint's CloudFormation creates while ignoring some of their properties: a
+# completer applies those properties to the created resource (idempotent, also on AWS it never
+# runs). ``complete(resolver, logical_id, ref, properties) -> None``.
+COMPLETERS: dict[str, Callable[[Resolver, str, str, dict], None]] = {}
 
 
 def emulates(resource_type: str, find: Callable[[Resolver, str, dict], str | None]):
@@ -47,6 +51,16 @@ def emulates(resource_type: str, find: Callable[[Resolver, str, dict], str | Non
     def register(ensure):
         EMULATORS[resource_type] = Emulator(ensure, find)
         return ensure
+
+    return register
+
+
+def completes(resource_type: str):
+    """Register the decorated completer of ``resource_type`` (see :data:`COMPLETERS`)."""
+
+    def register(complete):
+        COMPLETERS[resource_type] = complete
+        return complete
 
     return register
 
@@ -168,7 +182,21 @@ _ATTRIBUTES: dict[tuple[str, str], Callable[[Resolver, str], str]] = {
     ("AWS::Lambda::Function", "Arn"): lambda r, name: r.client("lambda").get_function(
         FunctionName=name
     )["Configuration"]["FunctionArn"],
+    ("AWS::RDS::DBInstance", "Endpoint.Address"): lambda r, name: _db_instance(r, name)["Endpoint"][
+        "Address"
+    ],
+    ("AWS::RDS::DBInstance", "Endpoint.Port"): lambda r, name: str(
+        _db_instance(r, name)["Endpoint"]["Port"]
+    ),
+    ("AWS::EC2::Subnet", "AvailabilityZone"): lambda r, subnet: r.client("ec2").describe_subnets(
+        SubnetIds=[subnet]
+    )["Subnets"][0]["AvailabilityZone"],
 }
+
+
+def _db_instance(resolver: Resolver, identifier: str) -> dict:
+    rds = resolver.client("rds")
+    return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
 
 
 # --- emulators ---------------------------------------------------------------------------
@@ -223,3 +251,8 @@ def ensure_sqs_queue_policy(resolver: Resolver, logical_id: str, props: dict) ->
             QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
         )
     return logical_id
+
+
+# Emulators and completers of further types live in their own modules; importing them
+# registers them.
+from dataflow.infra import emulate_glue, emulate_s3, emulate_secrets  # noqa: E402, F401

@@ -18,7 +18,7 @@ from dataflow.infra.template import Template, load_template
 from dataflow.settings import Settings
 
 # Deployment order: later stacks may name resources of earlier ones.
-STACKS = ("alerts",)
+STACKS = ("alerts", "storage", "warehouse", "glue", "iam")
 TEMPLATE_HASH_TAG = "dataflow:template-sha256"
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
 _FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE",
@@ -59,6 +59,9 @@ def platform_parameters(settings: Settings) -> dict[str, str]:
         "LakeBucketName": settings.lake_bucket,
         "DocsBucketName": settings.docs_bucket,
         "AlertsTopicName": settings.alerts_topic_name,
+        "LandingEventsQueueName": settings.landing_events_queue,
+        "WarehouseDatabaseName": settings.warehouse_db,
+        "WarehouseSecretName": f"dataflow/{settings.environment}/warehouse",
     }
 
 
@@ -110,6 +113,12 @@ def deploy_stack(settings: Settings, stack: Stack, timeout: float = 600) -> str:
         outcome = "updated"
     _wait(cfn, stack.name, timeout)
     return outcome
+
+
+def stack_exists(settings: Settings, stack: Stack) -> bool:
+    """True when ``stack`` exists in a complete (usable) state."""
+    current = _describe(aws_client(settings, "cloudformation"), stack.name)
+    return current is not None and current["StackStatus"] in _DONE
 
 
 def _describe(cfn, name: str) -> dict | None:
