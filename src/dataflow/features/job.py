@@ -269,10 +269,13 @@ def main(argv: list[str] | None = None) -> dict:
     else:  # local Spark: spark-submit set master, memory and jars
         from pyspark.sql import SparkSession
 
+        started = time.perf_counter()
         spark = SparkSession.builder.appName(args.job_name).getOrCreate()
+        session_seconds = round(time.perf_counter() - started, 3)
         try:
             report = run(spark, args, local_warehouse(args))
         finally:
             spark.stop()
+        report["seconds"] = {"session": session_seconds, **report["seconds"]}
     print(f"{REPORT_MARKER}{json.dumps(report, default=str)}", flush=True)
     return report
