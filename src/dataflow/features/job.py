@@ -216,6 +216,8 @@ def run(spark, args: JobArguments, warehouse: Warehouse, now: datetime | None = 
 
     timings = Timings()
     processing = now or datetime.now(UTC)
+    # Parquet's standard UTC timestamps (not Spark's legacy INT96), for every reader.
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     inputs = read_inputs(spark, warehouse, args)
     timings.measure("check_marts", lambda: check_marts_as_of(inputs[0], args.as_of))
     customers, transactions, products = (f.persist(StorageLevel.MEMORY_AND_DISK) for f in inputs)
