@@ -1,7 +1,8 @@
 """``trigger_glue_etl`` in ``aws`` mode against the moto endpoint: its API behaviour.
 
 moto's Glue runs execute nothing (STARTING -> RUNNING -> SUCCEEDED on ``get_job_run``), so this
-checks what the task does with the Glue API through real Airflow task execution (``dag.test``):
+checks what the task does with the Glue API through real Airflow task execution of the
+production DAG's task with ``DATAFLOW_GLUE_MODE=aws`` (``airflow tasks test``):
 script and library uploaded, the stack's job (role, connection, arguments) started with this
 interval's arguments, the run polled to success, and the snapshot it names returned. The
 computation itself is tested in local mode (tests/e2e).
@@ -9,50 +10,48 @@ computation itself is tested in local mode (tests/e2e).
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
 pytestmark = pytest.mark.integration
 
-INTERVAL_END = datetime(2031, 3, 1, 6, tzinfo=UTC)
+DAG_ID = "production_data_pipeline"
+INTERVAL_END = datetime(2031, 3, 1, 6, tzinfo=UTC)  # an hourly run is named by its end
 
 
 @pytest.fixture(scope="module")
 def aws_mode_run(settings, dbt_manifest):
-    """One DAG run of the aws-mode trigger task alone; its dag run and the Glue job runs."""
-    from airflow.sdk import DAG, CronDataIntervalTimetable
-
+    """``airflow tasks test`` of production_data_pipeline's trigger_glue_etl in aws mode."""
     from dataflow.aws import aws_client
-    from dataflow.features.glue_operator import customer_features_glue_operator
-    from dataflow.runtime.airflow import ensure_airflow_db
+    from dataflow.runtime.airflow import ensure_airflow_db, run_airflow
 
     ensure_airflow_db(settings)
     glue = aws_client(settings, "glue")
     runs_before = {r["Id"] for r in glue.get_job_runs(JobName="customer_features")["JobRuns"]}
-    aws_settings = dataclasses.replace(settings, glue_mode="aws", glue_poll_seconds=0.5)
-    with DAG(
-        "test_features_glue_aws_mode",
-        schedule=CronDataIntervalTimetable("@hourly", timezone="UTC"),
-        start_date=datetime(2031, 1, 1, tzinfo=UTC),
-        catchup=False,
-    ) as dag:
-        customer_features_glue_operator(aws_settings)
-    dag_run = dag.test(logical_date=INTERVAL_END)  # an hourly run is named by its end
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DATAFLOW_GLUE_MODE", "aws")  # the setting, read when the DAG is parsed
+        env.setenv("DATAFLOW_GLUE_POLL_SECONDS", "0.5")
+        output = run_airflow(
+            settings,
+            "tasks", "test", DAG_ID, "aws_integration.trigger_glue_etl", INTERVAL_END.isoformat(),
+        )  # fmt: skip
     new_runs = [
         r
         for r in glue.get_job_runs(JobName="customer_features")["JobRuns"]
         if r["Id"] not in runs_before
     ]
-    return dag_run, new_runs
+    return output, new_runs
 
 
 def test_the_task_succeeds_after_polling_the_run_to_its_end(aws_mode_run):
-    dag_run, runs = aws_mode_run
+    output, runs = aws_mode_run
 
-    assert dag_run.state == "success"
-    assert [r["JobRunState"] for r in runs] == ["SUCCEEDED"]
+    (run,) = runs
+    assert run["JobRunState"] == "SUCCEEDED"
+    # The production DAG's task is the Glue operator (the setting chose it), and it polled.
+    assert f"customer_features status: SUCCEEDED. Run Id: {run['Id']}" in output
+    assert "glue_operator.CustomerFeaturesGlueJobOperator" in output
 
 
 def test_script_and_job_library_are_uploaded_where_the_job_definition_reads_them(
@@ -85,12 +84,12 @@ def test_the_stack_defines_the_job_with_its_role_and_connection(settings, aws_mo
 
 
 def test_the_run_gets_the_interval_and_a_fresh_snapshot_in_the_lake(settings, aws_mode_run):
-    dag_run, (run,) = aws_mode_run
+    _, (run,) = aws_mode_run
     arguments = run["Arguments"]
     snapshot = arguments["--snapshot_id"]
     lake = f"s3://{settings.lake_bucket}/analytics"
 
-    assert datetime.fromisoformat(arguments["--as_of"]) == dag_run.data_interval_end
+    assert datetime.fromisoformat(arguments["--as_of"]) == INTERVAL_END  # the interval's end
     assert snapshot.startswith("20310301T060000Z-")
     assert arguments["--features_path"] == f"{lake}/customer_features/runs/{snapshot}/"
     assert arguments["--summary_path"] == f"{lake}/customer_features_summary/runs/{snapshot}/"
