@@ -85,7 +85,7 @@ def _unowned_bucket_names(settings: Settings, stack: Stack) -> list[str]:
     ]
 
 
-def _deploy_adopting_buckets(settings: Settings, stack: Stack) -> str:
+def deploy_stack_adopting_buckets(settings: Settings, stack: Stack) -> str:
     """``deploy_stack``; buckets of the stack made earlier by API are adopted (see emulate_s3)."""
     from dataflow.infra.emulate_s3 import restore_set_aside, set_aside_unowned_buckets
 
@@ -100,7 +100,7 @@ def deploy_platform(settings: Settings) -> dict[str, str]:
     """Deploy every platform stack; returns ``{stack name: created|updated|unchanged}``."""
     outcomes = {}
     for stack in platform_stacks(settings):
-        outcomes[stack.name] = _deploy_adopting_buckets(settings, stack)
+        outcomes[stack.name] = deploy_stack_adopting_buckets(settings, stack)
         if settings.aws_endpoint_url:  # only a local endpoint skips or ignores anything
             complete_created_resources(settings, stack)
             ensure_emulated_resources(settings, stack)
@@ -137,6 +137,8 @@ def missing_resources(settings: Settings) -> list[str]:
 
 __all__ = [
     "StackDeployError",
+    "complete_created_resources",
+    "deploy_stack_adopting_buckets",
     "UnsupportedResourceError",
     "deploy_platform",
     "missing_resources",
