@@ -11,7 +11,8 @@ Measures, on the same machine and data:
 3. a plain ``dbt build`` of the same interval right after, against the Cosmos
    ``transformations`` group;
 4. the next hourly increment's run against the full run;
-5. DAG parse time per file in ``airflow/dags/``.
+5. DAG parse time per file in ``airflow/dags/``;
+6. the customer_features Spark job on the full run's marts, per phase (``bench_glue.py``).
 
 The benchmark EMPTIES the warehouse and landing bucket of its runtime. Unless
 ``DATAFLOW_HOME`` is set, it uses its own runtime in ``.dataflow/bench`` on its own ports,
@@ -52,6 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-incremental", action="store_true", help="no hourly run")
     parser.add_argument("--skip-dbt", action="store_true", help="no plain dbt build")
     parser.add_argument("--skip-parse", action="store_true", help="no DAG parse timing")
+    parser.add_argument("--skip-glue", action="store_true", help="no customer_features job")
     parser.add_argument("--loader-rows", type=int, help="rows of the loader benchmark")
     parser.add_argument("--parse-repeat", type=int, default=3)
     parser.add_argument(
@@ -109,6 +111,11 @@ def run_benchmarks(settings, args: argparse.Namespace) -> dict:
     if not args.skip_full:
         config = GenerationConfig.for_scale(args.scale, increment_hours=1)
         result["pipeline"] = run_pipeline(settings, config, args.skip_incremental, args.skip_dbt)
+    if not args.skip_glue and ((result.get("pipeline") or {}).get("full") or {}).get("success"):
+        print("==> customer_features job (local Spark) on the marts", flush=True)
+        from bench_glue import run_glue
+
+        result["glue"] = run_glue(settings)
     if not args.skip_parse:
         print("==> DAG parse timing", flush=True)
         try:

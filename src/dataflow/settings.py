@@ -28,7 +28,7 @@ Environment variables (all optional):
 ``DATAFLOW_GLUE_MODE``         where ``trigger_glue_etl`` runs the features job: ``local`` (default,
                                local Spark) or ``aws`` (AWS Glue through ``GlueJobOperator``)
 ``DATAFLOW_GLUE_POLL_SECONDS`` seconds between Glue job-run state polls in ``aws`` mode (default 30)
-``DATAFLOW_SPARK_DRIVER_MEMORY``  local Spark driver memory (default ``2g``; see docs/features.md)
+``DATAFLOW_SPARK_DRIVER_MEMORY``  local Spark driver memory (default ``3g``; see docs/features.md)
 ``DATAFLOW_SPARK_SHUFFLE_PARTITIONS``  local Spark shuffle partitions (default 8)
 ``DATAFLOW_SPARK_JDBC_PARTITIONS``  parallel JDBC reads of ``fct_transactions`` (default 2)
 ``DATAFLOW_JDBC_JAR``          Postgres JDBC driver for local Spark (default
@@ -85,7 +85,7 @@ class Settings:
     alerts_topic_name: str = "dataflow-platform-alerts"
     glue_mode: str = "local"
     glue_poll_seconds: float = 30.0
-    spark_driver_memory: str = "2g"
+    spark_driver_memory: str = "3g"
     spark_shuffle_partitions: int = 8
     spark_jdbc_partitions: int = 2
     jdbc_jar: Path = Path("/usr/share/java/postgresql.jar")
@@ -221,7 +221,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
         glue_mode=_glue_mode(env.get("DATAFLOW_GLUE_MODE") or "local"),
         glue_poll_seconds=float(env.get("DATAFLOW_GLUE_POLL_SECONDS", "30")),
-        spark_driver_memory=env.get("DATAFLOW_SPARK_DRIVER_MEMORY", "2g"),
+        spark_driver_memory=env.get("DATAFLOW_SPARK_DRIVER_MEMORY", "3g"),
         spark_shuffle_partitions=int(env.get("DATAFLOW_SPARK_SHUFFLE_PARTITIONS", "8")),
         spark_jdbc_partitions=int(env.get("DATAFLOW_SPARK_JDBC_PARTITIONS", "2")),
         jdbc_jar=Path(env.get("DATAFLOW_JDBC_JAR", "/usr/share/java/postgresql.jar")),

@@ -142,7 +142,7 @@ def transaction_predicates(partitions: int) -> list[str] | None:
 
 
 def read_inputs(spark, warehouse: Warehouse, args: JobArguments):
-    """The three marts: customers, completed transactions before ``as_of``, products."""
+    """The three marts: customers, their purchases (completed, before ``as_of``), products."""
     customers = read_mart(spark, warehouse, MARTS["customers"], CUSTOMER_INPUT_COLUMNS)
     transactions = read_mart(
         spark,

@@ -45,36 +45,98 @@ def utc_date(instant: datetime) -> date:
     return instant.astimezone(UTC).date()
 
 
+PURCHASE_COLUMNS = ("customer_id", "product_id", "transaction_amount", "transaction_date")
+QUARTERS = (1, 2, 3, 4)
+
+
 def completed_before(transactions, as_of: datetime):
-    """Completed transactions with ``transaction_at < as_of`` (JDBC pushes this filter down)."""
+    """Completed transactions with ``transaction_at < as_of``, the columns the features use.
+
+    The filter columns are not selected, so a JDBC source filters in the database and never
+    sends them.
+    """
     F = _F()
-    return transactions.where(F.col("is_completed") & (F.col("transaction_at") < F.lit(as_of)))
+    completed = transactions.where(F.col("is_completed") & (F.col("transaction_at") < F.lit(as_of)))
+    return completed.select(*PURCHASE_COLUMNS)
 
 
-def with_product_category(transactions, products):
-    """Each transaction with its product's category (products are few: broadcast)."""
+def with_product_category(purchases, products):
+    """Each purchase with its product's category (products are few: broadcast)."""
     F = _F()
     categories = products.select("product_id", "product_category")
-    return transactions.join(F.broadcast(categories), "product_id", "left")
+    return purchases.join(F.broadcast(categories), "product_id", "left")
 
 
-def _quarter_revenue(quarter: int):
+def _cents():
     F = _F()
-    amount = F.when(F.quarter("transaction_date") == quarter, F.col("transaction_amount"))
-    return F.coalesce(F.sum(amount), F.lit(0)).cast(REVENUE_TYPE).alias(f"q{quarter}_revenue")
+    return (F.col("transaction_amount") * 100).cast("long")
 
 
-def purchase_metrics(transactions):
-    """One row per customer with at least one transaction: counts, revenue, dates, quarters."""
+def _from_cents(column):
     F = _F()
-    return transactions.groupBy("customer_id").agg(
-        F.count(F.lit(1)).alias("total_transactions"),
-        F.sum("transaction_amount").cast(REVENUE_TYPE).alias("total_revenue"),
-        F.stddev_samp("transaction_amount").cast("double").alias("order_value_std"),
-        F.min("transaction_date").alias("first_purchase_date"),
-        F.max("transaction_date").alias("last_purchase_date"),
-        *(_quarter_revenue(q) for q in (1, 2, 3, 4)),
-        F.countDistinct("product_category").cast("int").alias("category_diversity"),
+    return (F.col(column).cast("decimal(20,0)") / 100).cast(REVENUE_TYPE)
+
+
+def _per_customer_and_category(purchases):
+    """First level: sums in integer cents per (customer, category) — fixed-width and exact."""
+    F = _F()
+    cents = _cents()
+    quarter_sums = (
+        F.sum(F.when(F.quarter("transaction_date") == q, cents)).alias(f"q{q}_cents")
+        for q in QUARTERS
+    )
+    return purchases.groupBy("customer_id", "product_category").agg(
+        F.count(F.lit(1)).alias("n"),
+        F.sum(cents).alias("cents"),
+        F.sum(cents * cents).alias("cents_squared"),
+        F.min("transaction_date").alias("first_date"),
+        F.max("transaction_date").alias("last_date"),
+        *quarter_sums,
+    )
+
+
+def _sample_stddev(n, total, squares):
+    """Sample standard deviation in currency units from exact cent sums (null for n < 2)."""
+    F = _F()
+    exact = "decimal(38,0)"
+    numerator = n.cast(exact) * squares.cast(exact) - total.cast(exact) * total.cast(exact)
+    variance = numerator.cast("double") / (n * (n - 1)).cast("double")
+    return F.when(n > 1, F.sqrt(variance) / 100)
+
+
+def purchase_metrics(purchases):
+    """One row per customer with at least one purchase: counts, revenue, dates, quarters.
+
+    Two aggregation levels — per (customer, category), then per customer — give the distinct
+    category count without a distinct aggregate (which Spark plans as an Expand that doubles
+    every row), and sums in integer cents keep the aggregation buffers fixed-width.
+    """
+    F = _F()
+    level = _per_customer_and_category(purchases)
+    totals = level.groupBy("customer_id").agg(
+        F.sum("n").alias("total_transactions"),
+        F.sum("cents").alias("cents"),
+        F.sum("cents_squared").alias("cents_squared"),
+        F.min("first_date").alias("first_purchase_date"),
+        F.max("last_date").alias("last_purchase_date"),
+        *(F.sum(f"q{q}_cents").alias(f"q{q}_cents") for q in QUARTERS),
+        F.count("product_category").cast("int").alias("category_diversity"),  # non-null only
+    )
+    n, cents = F.col("total_transactions"), F.col("cents")
+    return totals.select(
+        "customer_id",
+        "total_transactions",
+        _from_cents("cents").alias("total_revenue"),
+        _sample_stddev(n, cents, F.col("cents_squared")).alias("order_value_std"),
+        "first_purchase_date",
+        "last_purchase_date",
+        *(
+            F.coalesce(_from_cents(f"q{q}_cents"), F.lit(0).cast(REVENUE_TYPE)).alias(
+                f"q{q}_revenue"
+            )
+            for q in QUARTERS
+        ),
+        "category_diversity",
     )
 
 
@@ -163,15 +225,19 @@ def in_schema_order(frame, columns):
 
 def customer_features(
     customers,
-    transactions,
+    purchases,
     products,
     as_of: datetime,
     processing_timestamp: datetime,
     data_version: str = DATA_VERSION,
 ):
-    """One row per customer of ``customers`` with the features as of ``as_of``."""
-    purchases = with_product_category(completed_before(transactions, as_of), products)
-    features = with_purchase_metrics(customers, purchase_metrics(purchases))
+    """One row per customer of ``customers`` with the features as of ``as_of``.
+
+    ``purchases``: the customers' completed transactions before ``as_of``
+    (:func:`completed_before`).
+    """
+    categorized = with_product_category(purchases, products)
+    features = with_purchase_metrics(customers, purchase_metrics(categorized))
     features = with_order_statistics(with_rfm_scores(features, as_of))
     features = with_run_columns(features, as_of, processing_timestamp, data_version)
     return in_schema_order(features, FEATURE_COLUMNS + FEATURE_PARTITION_COLUMNS)
