@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from bench_machine import load_average, wait_until_quiet
 
 DAG_ID = "production_data_pipeline"
-STAGES = ("data_ingestion", "quality_validation", "transformations")
+STAGES = ("data_ingestion", "quality_validation", "transformations", "aws_integration")
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
 LANDING_PREFIX = "landing/"
 PRODUCER_TASK = "transformations.dbt.dbt_producer_watcher"

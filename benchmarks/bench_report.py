@@ -177,6 +177,39 @@ def parse_figures(parse: list[dict] | None) -> list[dict]:
     return figures
 
 
+GLUE_GOAL_S = 120
+
+
+def glue_figures(glue: dict | None) -> list[dict]:
+    """The features job: each phase, the total against its goal, the SQL reference ratio."""
+    if not glue:
+        return []
+    spark = glue["spark"]
+    note = (
+        f"{glue['rows']:,} customers, {glue['files']} files, {glue['partitions']} partitions; "
+        f"driver memory {spark['driver_memory']}, shuffle partitions "
+        f"{spark['shuffle_partitions']}, JDBC partitions {spark['jdbc_partitions']}"
+    )
+    figures = [
+        figure(
+            "Features job, all phases (spark-submit → catalog)",
+            glue["total_s"],
+            "s",
+            f"≤ {GLUE_GOAL_S} s",
+            glue["total_s"] <= GLUE_GOAL_S,
+            note,
+        )
+    ]
+    for phase, seconds in glue["seconds"].items():
+        figures.append(figure(f"  features {phase}", seconds, "s", "—", None))
+    value = ratio(glue["total_s"], glue["reference_sql_s"])
+    reference = f"one Postgres query of the same aggregates: {glue['reference_sql_s']} s"
+    figures.append(
+        figure("Features job ÷ the same aggregates in SQL", value, "×", "—", None, reference)
+    )
+    return figures
+
+
 def all_figures(result: dict) -> list[dict]:
     pipeline = result.get("pipeline") or {}
     return (
@@ -189,6 +222,7 @@ def all_figures(result: dict) -> list[dict]:
         + rerun_figures(pipeline)
         + equivalence_figures(pipeline)
         + streaming_figures(result.get("streaming"))
+        + glue_figures(result.get("glue"))
     )
 
 
@@ -259,6 +293,12 @@ def measurement_notes(result: dict) -> list[str]:
                 notes.append(f"- `{key}` FAILED: {failure}")
             tasks = ", ".join(f"`{name}` {s} s" for name, s in entry["slowest_tasks"])
             notes.append(f"- slowest tasks of `{key}`: {tasks}")
+    glue = result.get("glue")
+    if glue:
+        notes.append(
+            f"- `glue`: load {glue['load_before']} → {glue['load_after']}, "
+            f"waited {glue['waited_s']} s, quiet: {glue['quiet']}"
+        )
     for line in (result.get("loader") or {}).get("notes", []):
         notes.append(f"- loader: {line}")
     if pipeline.get("generated_rows"):

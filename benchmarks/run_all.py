@@ -16,7 +16,8 @@ Measures, on the same machine and data:
 5. a second data set with twice the history: its increment against the first one's;
 6. DAG parse time per file in ``airflow/dags/``;
 7. the streaming path: handler and consumer records/s, event → ``raw.events`` latency
-   (``bench_streaming.py``).
+   (``bench_streaming.py``);
+8. the customer_features Spark job on the full run's marts, per phase (``bench_glue.py``).
 
 The benchmark EMPTIES the warehouse and landing bucket of its runtime. Unless
 ``DATAFLOW_HOME`` is set, it uses its own runtime in ``.dataflow/bench`` on its own ports,
@@ -60,6 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--skip-history-2x", action="store_true", help="no second data set at 2x history"
     )
     parser.add_argument("--skip-parse", action="store_true", help="no DAG parse timing")
+    parser.add_argument("--skip-glue", action="store_true", help="no customer_features job")
     parser.add_argument("--loader-rows", type=int, help="rows of the loader benchmark")
     parser.add_argument("--parse-repeat", type=int, default=3)
     parser.add_argument("--skip-streaming", action="store_true", help="no streaming benchmark")
@@ -156,6 +158,11 @@ def run_selected(settings, args: argparse.Namespace) -> dict:
         result["pipeline"] = run_pipeline(settings, config, args.skip_incremental, args.skip_dbt)
         if not (args.skip_incremental or args.skip_history_2x):
             result["history_2x"] = run_double_history(settings, config)
+    if not args.skip_glue and ((result.get("pipeline") or {}).get("full") or {}).get("success"):
+        print("==> customer_features job (local Spark) on the marts", flush=True)
+        from bench_glue import run_glue
+
+        result["glue"] = run_glue(settings)
     if not args.skip_streaming:
         print("==> streaming benchmark", flush=True)
         result["streaming"] = run_streaming(args, settings.home / "bench")

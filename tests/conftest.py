@@ -93,3 +93,12 @@ def airflow_services(settings, dbt_manifest, _airflow_started_by_session):
 
     _airflow_started_by_session.extend(start_airflow(settings))
     return settings
+
+
+def spark():
+    """One local SparkSession for the whole test session (JVM start-up is slow)."""
+    from dataflow.features.local import local_spark_session
+
+    session = local_spark_session(get_settings(), app_name="dataflow-tests")
+    yield session
+    session.stop()

@@ -42,22 +42,6 @@ def s3_client(settings: Settings):
     return aws_client(settings, "s3")
 
 
-def ensure_buckets(settings: Settings) -> list[str]:
-    """Create the landing, lake and docs buckets if missing (idempotent)."""
-    s3 = s3_client(settings)
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    created = []
-    for bucket in (settings.landing_bucket, settings.lake_bucket, settings.docs_bucket):
-        if bucket in existing:
-            continue
-        params: dict[str, Any] = {"Bucket": bucket}
-        if settings.aws_region != "us-east-1":
-            params["CreateBucketConfiguration"] = {"LocationConstraint": settings.aws_region}
-        s3.create_bucket(**params)
-        created.append(bucket)
-    return created
-
-
 def list_keys(settings: Settings, bucket: str, prefix: str) -> list[str]:
     """All object keys under ``prefix``, sorted."""
     paginator = s3_client(settings).get_paginator("list_objects_v2")

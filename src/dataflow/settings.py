@@ -43,6 +43,14 @@ Environment variables (all optional):
 ``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
 ``DATAFLOW_AWS_ACCOUNT_ID``    account of name-derived queue URLs when no endpoint answers at DAG
                                parse time (default ``123456789012``, moto's account)
+``DATAFLOW_GLUE_MODE``         where ``trigger_glue_etl`` runs the features job: ``local`` (default,
+                               local Spark) or ``aws`` (AWS Glue through ``GlueJobOperator``)
+``DATAFLOW_GLUE_POLL_SECONDS`` seconds between Glue job-run state polls in ``aws`` mode (default 30)
+``DATAFLOW_SPARK_DRIVER_MEMORY``  local Spark driver memory (default ``3g``; see docs/features.md)
+``DATAFLOW_SPARK_SHUFFLE_PARTITIONS``  local Spark shuffle partitions (default 8)
+``DATAFLOW_SPARK_JDBC_PARTITIONS``  parallel JDBC reads of ``fct_transactions`` (default 2)
+``DATAFLOW_JDBC_JAR``          Postgres JDBC driver for local Spark (default
+                               ``/usr/share/java/postgresql.jar``, Debian libpostgresql-jdbc-java)
 =============================  =======================================================
 
 Streaming (:class:`StreamSettings`, ``settings.stream``; see ``docs/streaming.md``):
@@ -167,6 +175,12 @@ class Settings:
     alerts_topic_name: str = "dataflow-platform-alerts"
     aws_account_id: str = "123456789012"
     stream: StreamSettings = field(default_factory=lambda: StreamSettings())
+    glue_mode: str = "local"
+    glue_poll_seconds: float = 30.0
+    spark_driver_memory: str = "3g"
+    spark_shuffle_partitions: int = 8
+    spark_jdbc_partitions: int = 2
+    jdbc_jar: Path = Path("/usr/share/java/postgresql.jar")
     extra: dict = field(default_factory=dict)
     browser_path: str = "/usr/bin/chromium"
     pg_bin: Path | None = None
@@ -296,6 +310,16 @@ def _server_parts(url: str) -> tuple[str, int, str, str]:
     )
 
 
+GLUE_MODES = ("local", "aws")
+
+
+def _glue_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in GLUE_MODES:
+        raise ValueError(f"DATAFLOW_GLUE_MODE={value!r}: use one of {', '.join(GLUE_MODES)}")
+    return mode
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Resolve settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
@@ -342,6 +366,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         pg_bin=Path(env["DATAFLOW_PG_BIN"]) if env.get("DATAFLOW_PG_BIN") else None,
         aws_account_id=env.get("DATAFLOW_AWS_ACCOUNT_ID", "123456789012"),
         stream=load_stream_settings(env),
+        glue_mode=_glue_mode(env.get("DATAFLOW_GLUE_MODE") or "local"),
+        glue_poll_seconds=float(env.get("DATAFLOW_GLUE_POLL_SECONDS", "30")),
+        spark_driver_memory=env.get("DATAFLOW_SPARK_DRIVER_MEMORY", "3g"),
+        spark_shuffle_partitions=int(env.get("DATAFLOW_SPARK_SHUFFLE_PARTITIONS", "8")),
+        spark_jdbc_partitions=int(env.get("DATAFLOW_SPARK_JDBC_PARTITIONS", "2")),
+        jdbc_jar=Path(env.get("DATAFLOW_JDBC_JAR", "/usr/share/java/postgresql.jar")),
     )
 
 

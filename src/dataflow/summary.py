@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataflow.features.summary import print_features_summary
 from dataflow.settings import Settings
 
 LAYERS = ("raw", "staging", "intermediate", "marts", "snapshots")
@@ -120,12 +121,14 @@ def print_summary(settings: Settings, outcomes, run_ids: list[str] | None = None
         ("run", "test tasks", "passed", "failed"),
     )
     print_streaming_summary(settings)
+    print_features_summary(settings)
     print(f"""
 Where results are
   GX Data Docs   {settings.data_docs_dir / "index.html"}
                  s3://{settings.docs_bucket}/data_docs/index.html
   dbt docs       {settings.dbt_docs_target_dir / "index.html"}
                  s3://{settings.docs_bucket}/dbt_docs/index.html
+  Features       s3://{settings.lake_bucket}/analytics/customer_features/ (Glue dataflow_lake)
   Warehouse      psql {settings.warehouse_url}
 
 Web UI: {settings.airflow_url} (still running; `make down` stops it, `make up` starts it) —

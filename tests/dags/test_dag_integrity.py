@@ -75,6 +75,8 @@ def test_data_docs_are_retried_on_their_own_and_block_nothing(dagbag):
     for task in dag.tasks:
         if task.task_id.startswith(("quality_validation.", "transformations.")):
             assert docs.task_id not in {t.task_id for t in task.get_flat_relatives(upstream=True)}
+
+
 DBT = "transformations.dbt"
 
 

@@ -322,3 +322,125 @@ def test_segments_spend_more_on_their_preferred_categories(warehouse, pipeline_r
         others = [n for (s, c), n in bought.items() if s != segment]
         others_liked = [n for (s, c), n in bought.items() if s != segment and c in liked]
         assert sum(mine_liked) / sum(mine) > 1.5 * sum(others_liked) / sum(others), segment
+
+
+# --- aws_integration: the customer_features job (local Spark) and the lake ---------------------
+@pytest.fixture(scope="module")
+def glue(settings):
+    from dataflow.aws import aws_client
+
+    return aws_client(settings, "glue")
+
+
+@pytest.fixture
+def lake_as_of(pipeline_run):
+    """as_of of the last successful interval: what customer_360 and the lake are as of."""
+    return pipeline_run.hours[-1] + timedelta(hours=1)
+
+
+def test_lake_features_match_an_independent_sql_computation(
+    s3, glue, warehouse, pipeline_run, lake_as_of
+):
+    from tests.e2e import lake_features
+
+    _, files = lake_features.lake_snapshot(s3, glue)
+    got = lake_features.rows_by_customer(files)
+    want = lake_features.expected_features(warehouse, lake_as_of)
+
+    assert set(got) == set(want)
+    for cid, exp in want.items():
+        row = got[cid]
+        for field in exp:
+            if (
+                field in ("order_value_std", "avg_days_between_purchases")
+                and exp[field] is not None
+            ):
+                assert row[field] == pytest.approx(exp[field], rel=1e-9), (cid, field)
+            else:
+                assert row[field] == exp[field], (cid, field, row[field], exp[field])
+        assert lake_features.utc(row["as_of"]) == lake_as_of
+    assert len({r["customer_value_segment"] for r in got.values()}) >= 2, "data too uniform"
+
+
+def test_lake_rfm_scores_equal_customer_360_for_every_customer(s3, glue, warehouse, pipeline_run):
+    from tests.e2e import lake_features
+
+    _, files = lake_features.lake_snapshot(s3, glue)
+    got = lake_features.rows_by_customer(files)
+    c360 = fetch_dicts(
+        warehouse,
+        "select customer_id, recency_score, frequency_score, monetary_score, rfm_score, "
+        "rfm_segment as customer_value_segment from marts.customer_360",
+    )
+
+    assert len(got) == len(c360)
+    for row in c360:
+        assert {k: got[row["customer_id"]][k] for k in row} == row
+
+
+def test_catalog_partitions_are_exactly_the_snapshot_files(settings, s3, glue, pipeline_run):
+    from tests.e2e import lake_features
+
+    location, files = lake_features.lake_snapshot(s3, glue)
+    partitions = glue.get_partitions(DatabaseName="dataflow_lake", TableName="customer_features")
+    registered = {
+        tuple(p["Values"]): p["StorageDescriptor"]["Location"] for p in partitions["Partitions"]
+    }
+    on_disk = {}
+    for relative in files:
+        values = lake_features.hive_values(relative)
+        folder = relative.rsplit("/", 1)[0] + "/"
+        on_disk[(values["customer_value_segment"], values["customer_segment"])] = location + folder
+
+    assert registered == on_disk
+    assert all(name.endswith(".snappy.parquet") for name in files)
+    everything = lake_features.list_keys(
+        s3, settings.lake_bucket, "analytics/customer_features/runs/"
+    )
+    _, prefix = lake_features.split_uri(location)
+    assert all(key.startswith(prefix) for key in everything), "superseded snapshots remain"
+
+
+def test_lake_summary_stats_describe_the_features(s3, glue, pipeline_run, lake_as_of):
+    from tests.e2e import lake_features
+
+    _, files = lake_features.lake_snapshot(s3, glue)
+    rows = list(lake_features.rows_by_customer(files).values())
+    table = glue.get_table(DatabaseName="dataflow_lake", Name="customer_features_summary")
+    bucket, prefix = lake_features.split_uri(table["Table"]["StorageDescriptor"]["Location"])
+    (key,) = lake_features.list_keys(s3, bucket, prefix)
+    (summary,) = lake_features.read_parquet(s3, bucket, key)
+
+    assert summary["total_customers"] == len(rows)
+    assert summary["total_platform_revenue"] == sum(r["total_revenue"] for r in rows)
+    assert summary["avg_rfm_score"] == pytest.approx(sum(r["rfm_score"] for r in rows) / len(rows))
+    assert summary["analysis_date"] == lake_as_of.date()
+
+
+def test_rerunning_the_features_job_publishes_the_same_files_and_rows(
+    settings, s3, glue, pipeline_run, lake_as_of
+):
+    from dataflow.features.runner import register_lake_partitions, run_features_locally
+    from tests.e2e import lake_features
+
+    def contents(files):
+        return {
+            name: sorted(
+                ({k: v for k, v in row.items() if k != "processing_timestamp"} for row in rows),
+                key=lambda r: r["customer_id"],
+            )
+            for name, rows in files.items()
+        }
+
+    location_before, before = lake_features.lake_snapshot(s3, glue)
+
+    result = run_features_locally(settings, lake_as_of)
+    registration = register_lake_partitions(settings, result)
+
+    location_after, after = lake_features.lake_snapshot(s3, glue)
+    assert location_after != location_before  # a new snapshot, switched to in the catalog
+    assert registration["registered"] and registration["removed_files"] > 0
+    assert set(after) == set(before)
+    assert contents(after) == contents(before)
+    keys = lake_features.list_keys(s3, settings.lake_bucket, "analytics/customer_features/runs/")
+    assert len(keys) == len(after), "the replaced snapshot's files were not removed"

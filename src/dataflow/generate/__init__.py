@@ -21,8 +21,8 @@ def generate_landing_data(
 ) -> GenerationManifest:
     """Generate ``config``'s files into ``settings.landing_bucket``; returns the manifest.
 
-    ``progress`` shows a tqdm bar on stderr. The bucket must exist (``dataflow up`` or
-    :func:`dataflow.aws.ensure_buckets` creates it).
+    ``progress`` shows a tqdm bar on stderr. The bucket must exist (the storage stack, which
+    ``dataflow up`` deploys on a local endpoint, or ``dataflow infra deploy``, creates it).
     """
     sink = S3Sink(settings)
     try:

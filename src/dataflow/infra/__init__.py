@@ -10,17 +10,13 @@ an AWS endpoint override is set; against real AWS it is run explicitly
 
 from __future__ import annotations
 
-from dataflow.infra.emulate import (
-    EMULATORS,
-    PROPERTY_EMULATORS,
-    Resolver,
-    UnsupportedResourceError,
-)
+from dataflow.infra.emulate import COMPLETERS, EMULATORS, Resolver, UnsupportedResourceError
 from dataflow.infra.stacks import (
     Stack,
     StackDeployError,
     deploy_stack,
     platform_stacks,
+    stack_exists,
     stack_parameters,
     stack_resources,
 )
@@ -49,7 +45,6 @@ def ensure_emulated_resources(settings: Settings, stack: Stack) -> list[str]:
     made = []
     for logical_id, resource in _declared(settings, stack):
         if logical_id in created:
-            apply_ignored_properties(resolver, logical_id, resource)
             continue
         emulator = EMULATORS.get(resource["Type"])
         if emulator is None:
@@ -63,20 +58,52 @@ def ensure_emulated_resources(settings: Settings, stack: Stack) -> list[str]:
     return made
 
 
-def apply_ignored_properties(resolver: Resolver, logical_id: str, resource: dict) -> None:
-    """Apply the properties of a created resource that the endpoint's CloudFormation ignored."""
-    for name, value in resource.get("Properties", {}).items():
-        emulator = PROPERTY_EMULATORS.get((resource["Type"], name))
-        if emulator is not None:
-            emulator.apply(resolver, resolver.physical_ids[logical_id], resolver.resolve(value))
+def complete_created_resources(settings: Settings, stack: Stack) -> list[str]:
+    """Apply properties the endpoint's CloudFormation ignored on resources it created."""
+    created = stack_resources(settings, stack)
+    resolver = _resolver(settings, stack, created)
+    completed = []
+    for logical_id, resource in _declared(settings, stack):
+        complete = COMPLETERS.get(resource["Type"])
+        if complete is None or logical_id not in created:
+            continue
+        props = resolver.resolve(resource.get("Properties", {}))
+        complete(resolver, logical_id, resolver.physical_ids[logical_id], props)
+        completed.append(logical_id)
+    return completed
+
+
+def _unowned_bucket_names(settings: Settings, stack: Stack) -> list[str]:
+    """Bucket names ``stack`` declares while it does not exist yet (local endpoint only)."""
+    if not settings.aws_endpoint_url or stack_exists(settings, stack):
+        return []
+    resolver = _resolver(settings, stack, {})
+    return [
+        resolver.resolve(resource["Properties"]["BucketName"])
+        for _, resource in _declared(settings, stack)
+        if resource["Type"] == "AWS::S3::Bucket" and "BucketName" in resource.get("Properties", {})
+    ]
+
+
+def deploy_stack_adopting_buckets(settings: Settings, stack: Stack) -> str:
+    """``deploy_stack``; buckets of the stack made earlier by API are adopted (see emulate_s3)."""
+    from dataflow.infra.emulate_s3 import restore_set_aside, set_aside_unowned_buckets
+
+    aside = set_aside_unowned_buckets(settings, _unowned_bucket_names(settings, stack))
+    try:
+        return deploy_stack(settings, stack)
+    finally:
+        restore_set_aside(settings, aside)
 
 
 def deploy_platform(settings: Settings) -> dict[str, str]:
     """Deploy every platform stack; returns ``{stack name: created|updated|unchanged}``."""
     outcomes = {}
     for stack in platform_stacks(settings):
-        outcomes[stack.name] = deploy_stack(settings, stack)
-        ensure_emulated_resources(settings, stack)
+        outcomes[stack.name] = deploy_stack_adopting_buckets(settings, stack)
+        if settings.aws_endpoint_url:  # only a local endpoint skips or ignores anything
+            complete_created_resources(settings, stack)
+            ensure_emulated_resources(settings, stack)
     return outcomes
 
 
@@ -110,6 +137,8 @@ def missing_resources(settings: Settings) -> list[str]:
 
 __all__ = [
     "StackDeployError",
+    "complete_created_resources",
+    "deploy_stack_adopting_buckets",
     "UnsupportedResourceError",
     "deploy_platform",
     "missing_resources",

@@ -39,6 +39,10 @@ class Emulator:
 
 
 EMULATORS: dict[str, Emulator] = {}
+# Types the endpoint's CloudFormation creates while ignoring some of their properties: a
+# completer applies those properties to the created resource (idempotent, also on AWS it never
+# runs). ``complete(resolver, logical_id, ref, properties) -> None``.
+COMPLETERS: dict[str, Callable[[Resolver, str, str, dict], None]] = {}
 
 
 def emulates(resource_type: str, find: Callable[[Resolver, str, dict], str | None]):
@@ -47,6 +51,16 @@ def emulates(resource_type: str, find: Callable[[Resolver, str, dict], str | Non
     def register(ensure):
         EMULATORS[resource_type] = Emulator(ensure, find)
         return ensure
+
+    return register
+
+
+def completes(resource_type: str):
+    """Register the decorated completer of ``resource_type`` (see :data:`COMPLETERS`)."""
+
+    def register(complete):
+        COMPLETERS[resource_type] = complete
+        return complete
 
     return register
 
@@ -168,7 +182,21 @@ _ATTRIBUTES: dict[tuple[str, str], Callable[[Resolver, str], str]] = {
     ("AWS::Lambda::Function", "Arn"): lambda r, name: r.client("lambda").get_function(
         FunctionName=name
     )["Configuration"]["FunctionArn"],
+    ("AWS::RDS::DBInstance", "Endpoint.Address"): lambda r, name: _db_instance(r, name)["Endpoint"][
+        "Address"
+    ],
+    ("AWS::RDS::DBInstance", "Endpoint.Port"): lambda r, name: str(
+        _db_instance(r, name)["Endpoint"]["Port"]
+    ),
+    ("AWS::EC2::Subnet", "AvailabilityZone"): lambda r, subnet: r.client("ec2").describe_subnets(
+        SubnetIds=[subnet]
+    )["Subnets"][0]["AvailabilityZone"],
 }
+
+
+def _db_instance(resolver: Resolver, identifier: str) -> dict:
+    rds = resolver.client("rds")
+    return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
 
 
 # --- emulators ---------------------------------------------------------------------------
@@ -226,29 +254,12 @@ def ensure_sqs_queue_policy(resolver: Resolver, logical_id: str, props: dict) ->
 
 
 # --- properties moto's CloudFormation ignores on resources it does create -----------------
-@dataclass
-class PropertyEmulator:
-    """Applies one property of a created resource (idempotently) from its resolved value."""
-
-    apply: Callable[[Resolver, str, Any], None]
-
-
-PROPERTY_EMULATORS: dict[tuple[str, str], PropertyEmulator] = {}
-
-
-def emulates_property(resource_type: str, name: str):
-    """Register the decorated ``apply(resolver, physical_id, value)`` for ``name`` of a type."""
-
-    def register(apply):
-        PROPERTY_EMULATORS[(resource_type, name)] = PropertyEmulator(apply)
-        return apply
-
-    return register
-
-
-@emulates_property("AWS::DynamoDB::Table", "TimeToLiveSpecification")
-def apply_table_ttl(resolver: Resolver, table: str, spec: dict) -> None:
-    """Enable TTL on ``spec["AttributeName"]`` (moto's CloudFormation leaves TTL disabled)."""
+@completes("AWS::DynamoDB::Table")
+def complete_table_ttl(resolver: Resolver, logical_id: str, table: str, props: dict) -> None:
+    """Enable TTL as declared (moto's CloudFormation leaves TTL disabled)."""
+    spec = props.get("TimeToLiveSpecification")
+    if not spec:
+        return
     dynamodb = resolver.client("dynamodb")
     current = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
     enabled = str(spec.get("Enabled", False)).lower() == "true"
@@ -260,9 +271,12 @@ def apply_table_ttl(resolver: Resolver, table: str, spec: dict) -> None:
     )
 
 
-@emulates_property("AWS::Kinesis::Stream", "StreamEncryption")
-def apply_stream_encryption(resolver: Resolver, stream: str, spec: dict) -> None:
-    """Start server-side encryption (moto's CloudFormation creates streams unencrypted)."""
+@completes("AWS::Kinesis::Stream")
+def complete_stream_encryption(resolver: Resolver, logical_id: str, stream: str, props: dict):
+    """Start server-side encryption as declared (moto's CloudFormation leaves it off)."""
+    spec = props.get("StreamEncryption")
+    if not spec:
+        return
     kinesis = resolver.client("kinesis")
     summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
     if summary.get("EncryptionType") == spec["EncryptionType"]:
@@ -270,3 +284,8 @@ def apply_stream_encryption(resolver: Resolver, stream: str, spec: dict) -> None
     kinesis.start_stream_encryption(
         StreamName=stream, EncryptionType=spec["EncryptionType"], KeyId=spec["KeyId"]
     )
+
+
+# Emulators and completers of further types live in their own modules; importing them
+# registers them.
+from dataflow.infra import emulate_glue, emulate_s3, emulate_secrets  # noqa: E402, F401

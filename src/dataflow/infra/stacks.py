@@ -19,7 +19,7 @@ from dataflow.settings import Settings
 from dataflow.streaming.names import stream_parameters
 
 # Deployment order: later stacks may name resources of earlier ones.
-STACKS = ("alerts", "streaming")
+STACKS = ("alerts", "streaming", "storage", "warehouse", "glue", "iam")
 TEMPLATE_HASH_TAG = "dataflow:template-sha256"
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
 _FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE",
@@ -61,6 +61,8 @@ def platform_parameters(settings: Settings) -> dict[str, str]:
         "DocsBucketName": settings.docs_bucket,
         "AlertsTopicName": settings.alerts_topic_name,
         **stream_parameters(settings),
+        "WarehouseDatabaseName": settings.warehouse_db,
+        "WarehouseSecretName": f"dataflow/{settings.environment}/warehouse",
     }
 
 
@@ -112,6 +114,12 @@ def deploy_stack(settings: Settings, stack: Stack, timeout: float = 600) -> str:
         outcome = "updated"
     _wait(cfn, stack.name, timeout)
     return outcome
+
+
+def stack_exists(settings: Settings, stack: Stack) -> bool:
+    """True when ``stack`` exists in a complete (usable) state."""
+    current = _describe(aws_client(settings, "cloudformation"), stack.name)
+    return current is not None and current["StackStatus"] in _DONE
 
 
 def _describe(cfn, name: str) -> dict | None:

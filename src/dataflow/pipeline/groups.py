@@ -100,5 +100,14 @@ def transformations() -> TaskGroup:
     return group
 
 
-# The pipeline's stages, in order. Later stages (AWS integration, monitoring) append here.
-PRODUCTION_PIPELINE_GROUPS = (data_ingestion, quality_validation, transformations)
+def aws_integration() -> TaskGroup:
+    """Customer features on Spark (local or AWS Glue, per DATAFLOW_GLUE_MODE), then the catalog."""
+    from dataflow.features.airflow_tasks import register_lake_partitions, trigger_glue_etl
+
+    with TaskGroup("aws_integration", tooltip="features job → lake → Glue Data Catalog") as group:
+        register_lake_partitions(trigger_glue_etl(get_settings()))
+    return group
+
+
+# The pipeline's stages, in order. Later stages (monitoring) append here.
+PRODUCTION_PIPELINE_GROUPS = (data_ingestion, quality_validation, transformations, aws_integration)

@@ -1,7 +1,8 @@
 """The embedded local runtime: a Postgres cluster, a moto server and Airflow, all on 127.0.0.1.
 
 ``ensure_data_services`` is what tests, the demo and ``dataflow up`` call first: it starts
-what is not running yet (idempotently) and bootstraps databases, schemas and buckets.
+what is not running yet (idempotently) and bootstraps databases, schemas and, on a local AWS
+endpoint, the platform's stacks (buckets included: ``aws/cloudformation/storage.yaml``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from dataflow.settings import Settings
 
 
 def ensure_data_services(settings: Settings) -> list[str]:
-    """Start local Postgres + moto where configured, then bootstrap warehouse and buckets.
+    """Start local Postgres + moto where configured, then bootstrap warehouse and stacks.
 
     Returns the services this call started (empty when everything already ran).
     """
-    from dataflow.aws import ensure_buckets
     from dataflow.infra import deploy_platform
-    from dataflow.streaming.notifications import ensure_landing_events_notification
     from dataflow.warehouse import bootstrap_warehouse
 
     started = []
@@ -28,12 +27,11 @@ def ensure_data_services(settings: Settings) -> list[str]:
     bootstrap_warehouse(settings)
     if settings.local_aws and ensure_moto_server(settings):
         started.append("moto")
-    ensure_buckets(settings)
     if settings.aws_endpoint_url:
         # An endpoint override is a local AWS (moto): deploy the platform's stacks into it
-        # from the same templates as on AWS. Real AWS is deployed explicitly (`dataflow infra`).
+        # from the same templates as on AWS — the buckets are the storage stack's. Real AWS is
+        # deployed explicitly (`dataflow infra deploy`).
         deploy_platform(settings)
-        ensure_landing_events_notification(settings)  # until storage.yaml declares it
     return started
 
 
