@@ -22,6 +22,21 @@ Environment variables (all optional):
 ``DATAFLOW_LAKE_BUCKET``       default ``dataflow-lake``
 ``DATAFLOW_DOCS_BUCKET``       default ``dataflow-docs``
 ``DATAFLOW_AIRFLOW_PORT``      web UI / API port (default 8080)
+``DATAFLOW_AIRFLOW_API_URL``   Airflow REST API base URL (default ``http://localhost:<airflow port>``)
+``DATAFLOW_AIRFLOW_API_USER``  REST API user (default ``admin``)
+``DATAFLOW_AIRFLOW_API_PASSWORD``  its password (default: the local runtime's generated one)
+``DATAFLOW_EXPORTER_PORT``     metrics exporter ``/metrics`` port (default 9108)
+``DATAFLOW_PROMETHEUS_PORT``   local Prometheus (default 9090)
+``DATAFLOW_ALERTMANAGER_PORT`` local Alertmanager (default 9093)
+``DATAFLOW_NODE_EXPORTER_PORT``  node exporter (default 9100)
+``DATAFLOW_PG_EXPORTER_PORT``  postgres exporter (default 9187)
+``DATAFLOW_CHAT_SINK_PORT``    local chat-webhook receiver, used when no chat URL is set (9109)
+``DATAFLOW_CHAT_WEBHOOK_URL``  Slack-compatible incoming webhook for warnings (default: local sink)
+``DATAFLOW_ALERTS_TOPIC_NAME`` SNS topic of critical alerts (default ``dataflow-platform-alerts``)
+``DATAFLOW_ALERT_RENOTIFY_MINUTES``  re-notify an open alert after this long (default 240)
+``DATAFLOW_SCRAPE_INTERVAL``   Prometheus scrape and rule evaluation interval (default ``30s``)
+``DATAFLOW_ALERT_FOR_OVERRIDE``  replace every alert's ``for:`` in the *deployed* rules (drills
+                               and tests, e.g. ``0s``; default: the rules' own)
 =============================  =======================================================
 """
 
@@ -68,6 +83,20 @@ class Settings:
     lake_bucket: str
     docs_bucket: str
     airflow_port: int
+    airflow_api_url: str = ""
+    airflow_api_user: str = "admin"
+    airflow_api_password: str | None = None
+    exporter_port: int = 9108
+    prometheus_port: int = 9090
+    alertmanager_port: int = 9093
+    node_exporter_port: int = 9100
+    pg_exporter_port: int = 9187
+    chat_sink_port: int = 9109
+    chat_webhook_url: str | None = None
+    alerts_topic_name: str = "dataflow-platform-alerts"
+    alert_renotify_minutes: int = 240
+    scrape_interval: str = "30s"
+    alert_for_override: str | None = None
     extra: dict = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------------------
@@ -138,6 +167,28 @@ class Settings:
     def airflow_url(self) -> str:
         return f"http://localhost:{self.airflow_port}"
 
+    @property
+    def monitoring_home(self) -> Path:
+        """Generated Prometheus/Alertmanager config and their data (``<home>/monitoring``)."""
+        return self.home / "monitoring"
+
+    @property
+    def exporter_url(self) -> str:
+        return f"http://127.0.0.1:{self.exporter_port}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.prometheus_port}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://127.0.0.1:{self.alertmanager_port}"
+
+    @property
+    def chat_url(self) -> str:
+        """Where warnings go: the configured chat webhook, else the local sink."""
+        return self.chat_webhook_url or f"http://127.0.0.1:{self.chat_sink_port}/hooks/chat"
+
     def landing_uri(self, key: str = "") -> str:
         return f"s3://{self.landing_bucket}/{key}"
 
@@ -163,6 +214,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         host, port = "127.0.0.1", int(env.get("DATAFLOW_PG_PORT", "54329"))
         user, password = LOCAL_PG_USER, LOCAL_PG_PASSWORD
     local_aws = _flag(env.get("DATAFLOW_LOCAL_AWS"), default=True)
+    airflow_port = int(env.get("DATAFLOW_AIRFLOW_PORT", "8080"))
     moto_port = int(env.get("DATAFLOW_MOTO_PORT", "5055"))
     endpoint = env.get("AWS_ENDPOINT_URL") or (
         f"http://127.0.0.1:{moto_port}" if local_aws else None
@@ -184,7 +236,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         landing_bucket=env.get("DATAFLOW_LANDING_BUCKET", "dataflow-landing"),
         lake_bucket=env.get("DATAFLOW_LAKE_BUCKET", "dataflow-lake"),
         docs_bucket=env.get("DATAFLOW_DOCS_BUCKET", "dataflow-docs"),
-        airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
+        airflow_port=airflow_port,
+        airflow_api_url=env.get("DATAFLOW_AIRFLOW_API_URL") or f"http://localhost:{airflow_port}",
+        airflow_api_user=env.get("DATAFLOW_AIRFLOW_API_USER", "admin"),
+        airflow_api_password=env.get("DATAFLOW_AIRFLOW_API_PASSWORD") or None,
+        exporter_port=int(env.get("DATAFLOW_EXPORTER_PORT", "9108")),
+        prometheus_port=int(env.get("DATAFLOW_PROMETHEUS_PORT", "9090")),
+        alertmanager_port=int(env.get("DATAFLOW_ALERTMANAGER_PORT", "9093")),
+        node_exporter_port=int(env.get("DATAFLOW_NODE_EXPORTER_PORT", "9100")),
+        pg_exporter_port=int(env.get("DATAFLOW_PG_EXPORTER_PORT", "9187")),
+        chat_sink_port=int(env.get("DATAFLOW_CHAT_SINK_PORT", "9109")),
+        chat_webhook_url=env.get("DATAFLOW_CHAT_WEBHOOK_URL") or None,
+        alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC_NAME", "dataflow-platform-alerts"),
+        alert_renotify_minutes=int(env.get("DATAFLOW_ALERT_RENOTIFY_MINUTES", "240")),
+        scrape_interval=env.get("DATAFLOW_SCRAPE_INTERVAL", "30s"),
+        alert_for_override=env.get("DATAFLOW_ALERT_FOR_OVERRIDE") or None,
     )
 
 
