@@ -22,11 +22,24 @@ def client_kwargs(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
-def s3_client(settings: Settings):
-    """An S3 client for ``settings``."""
+def aws_client(settings: Settings, service: str, **config: Any):
+    """A boto3 client of ``service`` for ``settings`` (the one client factory of the package).
+
+    ``config`` goes to ``botocore.config.Config`` (e.g. ``retries``, ``connect_timeout``).
+    """
     import boto3
 
-    return boto3.client("s3", **client_kwargs(settings))
+    kwargs = client_kwargs(settings)
+    if config:
+        from botocore.config import Config
+
+        kwargs["config"] = Config(**config)
+    return boto3.client(service, **kwargs)
+
+
+def s3_client(settings: Settings):
+    """An S3 client for ``settings``."""
+    return aws_client(settings, "s3")
 
 
 def ensure_buckets(settings: Settings) -> list[str]:

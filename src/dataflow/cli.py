@@ -105,6 +105,21 @@ def cmd_dbt_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_infra(args: argparse.Namespace) -> int:
+    from dataflow.infra import deploy_platform, missing_resources
+
+    settings = get_settings()
+    if args.action == "deploy":
+        for stack, outcome in deploy_platform(settings).items():
+            print(f"{stack:<32} {outcome}")
+    missing = missing_resources(settings)
+    for resource in missing:
+        print(f"missing: {resource}")
+    endpoint = settings.aws_endpoint_url or "real AWS"
+    print(f"AWS endpoint  {endpoint}; missing resources: {len(missing)}")
+    return 1 if missing else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from dataflow.demo import run_demo
     from dataflow.generate.cli import config_from_args, progress_enabled
@@ -139,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("dbt-parse", help="build dbt/target/manifest.json for Cosmos").set_defaults(
         func=cmd_dbt_parse
     )
+
+    infra = sub.add_parser(
+        "infra", help="deploy/check the AWS stacks of aws/cloudformation/ (moto or real AWS)"
+    )
+    infra.add_argument(
+        "action",
+        choices=("deploy", "check"),
+        help="deploy: create/update every stack; check: list declared resources that do not exist",
+    )
+    infra.set_defaults(func=cmd_infra)
 
     gen = sub.add_parser("generate", help="write synthetic source data to the landing bucket")
     add_generate_arguments(gen)

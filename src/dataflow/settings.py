@@ -32,11 +32,13 @@ Environment variables (all optional):
 ``DATAFLOW_PG_EXPORTER_PORT``  postgres exporter (default 9187)
 ``DATAFLOW_CHAT_SINK_PORT``    local chat-webhook receiver, used when no chat URL is set (9109)
 ``DATAFLOW_CHAT_WEBHOOK_URL``  Slack-compatible incoming webhook for warnings (default: local sink)
-``DATAFLOW_ALERTS_TOPIC_NAME`` SNS topic of critical alerts (default ``dataflow-platform-alerts``)
 ``DATAFLOW_ALERT_RENOTIFY_MINUTES``  re-notify an open alert after this long (default 240)
 ``DATAFLOW_SCRAPE_INTERVAL``   Prometheus scrape and rule evaluation interval (default ``30s``)
 ``DATAFLOW_ALERT_FOR_OVERRIDE``  replace every alert's ``for:`` in the *deployed* rules (drills
                                and tests, e.g. ``0s``; default: the rules' own)
+``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
+                               ``local``; e.g. ``staging``, ``prod``)
+``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
 =============================  =======================================================
 """
 
@@ -83,6 +85,8 @@ class Settings:
     lake_bucket: str
     docs_bucket: str
     airflow_port: int
+    environment: str = "local"
+    alerts_topic_name: str = "dataflow-platform-alerts"
     airflow_api_url: str = ""
     airflow_api_user: str = "admin"
     airflow_api_password: str | None = None
@@ -93,7 +97,6 @@ class Settings:
     pg_exporter_port: int = 9187
     chat_sink_port: int = 9109
     chat_webhook_url: str | None = None
-    alerts_topic_name: str = "dataflow-platform-alerts"
     alert_renotify_minutes: int = 240
     scrape_interval: str = "30s"
     alert_for_override: str | None = None
@@ -247,10 +250,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         pg_exporter_port=int(env.get("DATAFLOW_PG_EXPORTER_PORT", "9187")),
         chat_sink_port=int(env.get("DATAFLOW_CHAT_SINK_PORT", "9109")),
         chat_webhook_url=env.get("DATAFLOW_CHAT_WEBHOOK_URL") or None,
-        alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC_NAME", "dataflow-platform-alerts"),
         alert_renotify_minutes=int(env.get("DATAFLOW_ALERT_RENOTIFY_MINUTES", "240")),
         scrape_interval=env.get("DATAFLOW_SCRAPE_INTERVAL", "30s"),
         alert_for_override=env.get("DATAFLOW_ALERT_FOR_OVERRIDE") or None,
+        environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
+        alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
     )
 
 

@@ -17,6 +17,7 @@ def ensure_data_services(settings: Settings) -> list[str]:
     Returns the services this call started (empty when everything already ran).
     """
     from dataflow.aws import ensure_buckets
+    from dataflow.infra import deploy_platform
     from dataflow.warehouse import bootstrap_warehouse
 
     started = []
@@ -27,6 +28,10 @@ def ensure_data_services(settings: Settings) -> list[str]:
     if settings.local_aws and ensure_moto_server(settings):
         started.append("moto")
     ensure_buckets(settings)
+    if settings.aws_endpoint_url:
+        # An endpoint override is a local AWS (moto): deploy the platform's stacks into it
+        # from the same templates as on AWS. Real AWS is deployed explicitly (`dataflow infra`).
+        deploy_platform(settings)
     return started
 
 
