@@ -129,6 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from dataflow.generate.cli import add_arguments as add_generate_arguments
+    from dataflow.monitoring.cli import add_commands as add_monitoring_commands
 
     parser = argparse.ArgumentParser(
         prog="dataflow", description="Run and operate the DataFlow platform locally."
@@ -164,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="deploy: create/update every stack; check: list declared resources that do not exist",
     )
     infra.set_defaults(func=cmd_infra)
+
+    add_monitoring_commands(sub)
 
     gen = sub.add_parser("generate", help="write synthetic source data to the landing bucket")
     add_generate_arguments(gen)

@@ -9,6 +9,13 @@ only in a process's memory.
 from __future__ import annotations
 
 MONITORING_DDL = """
+-- Indexes the exporter's per-scrape queries use on the loader's and GX's tables
+-- (dataflow.monitoring.facts: newest row per source / suite).
+create index if not exists validation_results_suite_time_idx
+    on audit.validation_results (suite, validated_at desc);
+create index if not exists load_audit_source_finished_idx
+    on audit.load_audit (source, finished_at desc);
+
 -- Latest result per dbt node, written by dbt's on-run-end hook (dbt/macros/record_dbt_results.sql)
 -- after every invocation, however Cosmos runs dbt.
 create table if not exists audit.dbt_node_results (

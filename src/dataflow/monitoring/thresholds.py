@@ -33,6 +33,7 @@ class Thresholds:
     max_memory_used_ratio: float
     max_consumer_lag_seconds: int
     max_job_age_minutes: int
+    runbook_base_url: str
 
     @property
     def freshness_max_age_seconds(self) -> int:
@@ -71,6 +72,7 @@ def parse_thresholds(doc: dict) -> Thresholds:
         max_memory_used_ratio=_value(doc, "infrastructure", "max_memory_used_ratio", float),
         max_consumer_lag_seconds=_value(doc, "streaming", "max_consumer_lag_seconds", int),
         max_job_age_minutes=_value(doc, "aws_jobs", "max_job_age_minutes", int),
+        runbook_base_url=_value(doc, "alerting", "runbook_base_url", str),
     )
     _check(t)
     return t
