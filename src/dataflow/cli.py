@@ -19,6 +19,7 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from dataflow.monitoring.services import print_monitoring_up
     from dataflow.runtime import ensure_data_services
     from dataflow.runtime.airflow import ensure_admin_password, start_airflow
     from dataflow.runtime.env import apply_service_env
@@ -38,16 +39,18 @@ def cmd_up(args: argparse.Namespace) -> int:
         f"Web UI        {settings.airflow_url}  (user admin, password "
         f"{ensure_admin_password(settings)})"
     )
+    print_monitoring_up(settings)
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    from dataflow.monitoring.services import stop_monitoring
     from dataflow.runtime.airflow import stop_airflow
     from dataflow.runtime.moto import stop_moto_server
     from dataflow.runtime.postgres import stop_postgres
 
     settings = get_settings()
-    stopped = stop_airflow(settings)
+    stopped = stop_monitoring(settings) + stop_airflow(settings)
     if stop_moto_server(settings):
         stopped.append("moto")
     if settings.local_postgres and stop_postgres(settings):
@@ -57,6 +60,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from dataflow.monitoring.services import running_services as monitoring_services
     from dataflow.runtime.airflow import running_services
     from dataflow.runtime.moto import moto_running
     from dataflow.runtime.postgres import postgres_running
@@ -67,6 +71,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         ("moto", moto_running(settings) if settings.local_aws else None),
     ]
     rows += [(name, pid is not None) for name, pid in running_services(settings).items()]
+    rows += [(name, pid is not None) for name, pid in monitoring_services(settings).items()]
     for name, up in rows:
         state = "external" if up is None else ("running" if up else "stopped")
         print(f"{name:<14} {state}")

@@ -30,10 +30,12 @@ Environment variables (all optional):
 ``DATAFLOW_ALERTMANAGER_PORT`` local Alertmanager (default 9093)
 ``DATAFLOW_NODE_EXPORTER_PORT``  node exporter (default 9100)
 ``DATAFLOW_PG_EXPORTER_PORT``  postgres exporter (default 9187)
-``DATAFLOW_CHAT_SINK_PORT``    local chat-webhook receiver, used when no chat URL is set (9109)
+``DATAFLOW_SINK_PORT``         local receiver of the chat/on-call webhooks when no URL is set (9109)
 ``DATAFLOW_CHAT_WEBHOOK_URL``  Slack-compatible incoming webhook for warnings (default: local sink)
+``DATAFLOW_ONCALL_WEBHOOK_URL``  webhook of the on-call pager, beside SNS (default: local sink)
 ``DATAFLOW_ALERT_RENOTIFY_MINUTES``  re-notify an open alert after this long (default 240)
 ``DATAFLOW_SCRAPE_INTERVAL``   Prometheus scrape and rule evaluation interval (default ``30s``)
+``DATAFLOW_ALERT_GROUP_WAIT``  Alertmanager's wait before a new group's first notification (``30s``)
 ``DATAFLOW_ALERT_FOR_OVERRIDE``  replace every alert's ``for:`` in the *deployed* rules (drills
                                and tests, e.g. ``0s``; default: the rules' own)
 ``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
@@ -95,10 +97,12 @@ class Settings:
     alertmanager_port: int = 9093
     node_exporter_port: int = 9100
     pg_exporter_port: int = 9187
-    chat_sink_port: int = 9109
+    sink_port: int = 9109
     chat_webhook_url: str | None = None
+    oncall_webhook_url: str | None = None
     alert_renotify_minutes: int = 240
     scrape_interval: str = "30s"
+    alert_group_wait: str = "30s"
     alert_for_override: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -188,9 +192,19 @@ class Settings:
         return f"http://127.0.0.1:{self.alertmanager_port}"
 
     @property
+    def sink_url(self) -> str:
+        """The local webhook receiver (stands in for Slack and the pager locally)."""
+        return f"http://127.0.0.1:{self.sink_port}"
+
+    @property
     def chat_url(self) -> str:
         """Where warnings go: the configured chat webhook, else the local sink."""
-        return self.chat_webhook_url or f"http://127.0.0.1:{self.chat_sink_port}/hooks/chat"
+        return self.chat_webhook_url or f"{self.sink_url}/hooks/chat"
+
+    @property
+    def oncall_url(self) -> str:
+        """The on-call webhook (beside the SNS topic): configured, else the local sink."""
+        return self.oncall_webhook_url or f"{self.sink_url}/hooks/oncall"
 
     def landing_uri(self, key: str = "") -> str:
         return f"s3://{self.landing_bucket}/{key}"
@@ -248,10 +262,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         alertmanager_port=int(env.get("DATAFLOW_ALERTMANAGER_PORT", "9093")),
         node_exporter_port=int(env.get("DATAFLOW_NODE_EXPORTER_PORT", "9100")),
         pg_exporter_port=int(env.get("DATAFLOW_PG_EXPORTER_PORT", "9187")),
-        chat_sink_port=int(env.get("DATAFLOW_CHAT_SINK_PORT", "9109")),
+        sink_port=int(env.get("DATAFLOW_SINK_PORT", "9109")),
         chat_webhook_url=env.get("DATAFLOW_CHAT_WEBHOOK_URL") or None,
+        oncall_webhook_url=env.get("DATAFLOW_ONCALL_WEBHOOK_URL") or None,
         alert_renotify_minutes=int(env.get("DATAFLOW_ALERT_RENOTIFY_MINUTES", "240")),
         scrape_interval=env.get("DATAFLOW_SCRAPE_INTERVAL", "30s"),
+        alert_group_wait=env.get("DATAFLOW_ALERT_GROUP_WAIT", "30s"),
         alert_for_override=env.get("DATAFLOW_ALERT_FOR_OVERRIDE") or None,
         environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
