@@ -22,7 +22,7 @@ Environment variables (all optional):
 ``DATAFLOW_LAKE_BUCKET``       default ``dataflow-lake``
 ``DATAFLOW_DOCS_BUCKET``       default ``dataflow-docs``
 ``DATAFLOW_AIRFLOW_PORT``      web UI / API port (default 8080)
-``DATAFLOW_AIRFLOW_API_URL``   Airflow REST API base URL (default ``http://localhost:<airflow port>``)
+``DATAFLOW_AIRFLOW_API_URL``   Airflow REST API base URL (default ``http://localhost:<port>``)
 ``DATAFLOW_AIRFLOW_API_USER``  REST API user (default ``admin``)
 ``DATAFLOW_AIRFLOW_API_PASSWORD``  its password (default: the local runtime's generated one)
 ``DATAFLOW_EXPORTER_PORT``     metrics exporter ``/metrics`` port (default 9108)

@@ -76,7 +76,7 @@ def freshness_families(rows: list[facts.TableFreshness], counts) -> list[Metric]
 
 
 def volume_families(volumes: list[facts.SourceVolume]) -> list[Metric]:
-    doc = "{} per source over every load recorded in audit.load_audit (a reload replaces a file's rows)."
+    doc = "{} per source over every load in audit.load_audit (a reload replaces a file's rows)."
     files = counter("files_loaded", doc.format("Files loaded"), ["source"])
     received = counter("rows_received", doc.format("Rows received"), ["source"])
     loaded = counter("rows_loaded", doc.format("Rows loaded into raw"), ["source"])
@@ -125,7 +125,8 @@ def quality_families(
 
 def dbt_families(statuses: dict[str, int], freshness: list) -> list[Metric]:
     tests = gauge(
-        "dbt_tests", "dbt tests by the status of their latest run (pass, fail, error, ...).",
+        "dbt_tests",
+        "dbt tests by the status of their latest run (pass, fail, error, ...).",
         ["status"],
     )
     for status in sorted({"pass", "fail", "error", *statuses}):
@@ -246,7 +247,8 @@ class WarehouseSource:
 # --- Airflow -----------------------------------------------------------------------------------
 def dag_run_families(counts: dict[str, dict[str, int]], running, last_success) -> list[Metric]:
     finished = counter(
-        "dag_runs", "Finished DAG runs by final state (Airflow /api/v2/dagStats).",
+        "dag_runs",
+        "Finished DAG runs by final state (Airflow /api/v2/dagStats).",
         ["dag_id", "state"],
     )
     active = gauge("dag_runs_active", "Queued and running DAG runs.", ["dag_id", "state"])
@@ -271,11 +273,13 @@ def dag_run_families(counts: dict[str, dict[str, int]], running, last_success) -
 
 def last_success_families(last_success: dict) -> list[Metric]:
     ended = gauge(
-        "dag_last_success_timestamp_seconds", "End of the DAG's latest successful run.",
+        "dag_last_success_timestamp_seconds",
+        "End of the DAG's latest successful run.",
         ["dag_id"],
     )
     duration = gauge(
-        "dag_last_success_duration_seconds", "Duration of the DAG's latest successful run.",
+        "dag_last_success_duration_seconds",
+        "Duration of the DAG's latest successful run.",
         ["dag_id"],
     )
     for dag_id, run in sorted(last_success.items()):
@@ -318,9 +322,7 @@ class PlatformCollector:
 
     def collect(self) -> Iterator[Metric]:
         up = gauge("exporter_source_up", "1 when the source answered this scrape.", ["source"])
-        took = gauge(
-            "exporter_source_duration_seconds", "Time to read the source.", ["source"]
-        )
+        took = gauge("exporter_source_duration_seconds", "Time to read the source.", ["source"])
         for source in self.sources:
             started = time.perf_counter()
             try:
@@ -335,4 +337,3 @@ class PlatformCollector:
             yield from families
         yield up
         yield took
-

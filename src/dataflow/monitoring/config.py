@@ -107,7 +107,7 @@ def _sns_config(sns: SnsTarget) -> dict:
         "topic_arn": sns.topic_arn,
         "sigv4": sigv4,
         "send_resolved": True,
-        "subject": '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}',
+        "subject": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
         "message": _MESSAGE,
         "attributes": {"severity": "{{ .CommonLabels.severity }}"},
     }
@@ -182,6 +182,10 @@ def alertmanager_config(receivers: Receivers) -> dict:
                 {"matchers": ['severity="warning"'], "receiver": "chat"},
             ],
         },
-        "receivers": [_oncall_receiver(receivers), _chat_receiver(receivers), {"name": "record-only"}],
+        "receivers": [
+            _oncall_receiver(receivers),
+            _chat_receiver(receivers),
+            {"name": "record-only"},
+        ],
         "inhibit_rules": _inhibit_rules(),
     }

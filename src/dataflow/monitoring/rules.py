@@ -110,8 +110,8 @@ def pipeline_rules(t: Thresholds) -> RuleFile:
                 name="ProcessingLatency",
                 expr=(
                     f'dataflow_dag_last_success_duration_seconds{{dag_id="{PIPELINE_DAG}"}}'
-                    f" > {runtime}\nor\n"
-                    f'(time() - dataflow_dag_running_since_timestamp_seconds{{dag_id="{PIPELINE_DAG}"}})'
+                    f" > {runtime}\nor\n(time() - "
+                    f'dataflow_dag_running_since_timestamp_seconds{{dag_id="{PIPELINE_DAG}"}})'
                     f" > {runtime}"
                 ),
                 for_="5m",
@@ -279,7 +279,8 @@ def ingestion_rules(t: Thresholds) -> RuleFile:
         (
             Alert(
                 name="QuarantineRateHigh",
-                expr=f"max by (source) (dataflow_source_quarantined_ratio) > {t.max_quarantine_ratio}",
+                expr="max by (source) (dataflow_source_quarantined_ratio) > "
+                f"{t.max_quarantine_ratio}",
                 for_="5m",
                 severity="warning",
                 summary="{{ $value | humanizePercentage }} of the newest {{ $labels.source }} "
@@ -334,7 +335,8 @@ def infrastructure_rules(t: Thresholds) -> RuleFile:
                 expr=f"{memory} > {t.max_memory_used_ratio}",
                 for_="10m",
                 severity="warning",
-                summary="{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory",
+                summary="{{ $labels.instance }} uses {{ $value | humanizePercentage }} "
+                "of its memory",
                 description=(
                     f"Memory use above {t.max_memory_used_ratio:.0%} for 10 minutes: Spark, dbt "
                     "or Postgres may be killed by the OOM killer."

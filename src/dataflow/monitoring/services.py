@@ -67,7 +67,9 @@ def local_targets(settings: Settings) -> config.Targets:
         exporter=f"127.0.0.1:{settings.exporter_port}",
         prometheus=f"127.0.0.1:{settings.prometheus_port}",
         alertmanager=f"127.0.0.1:{settings.alertmanager_port}",
-        node_exporter=f"127.0.0.1:{settings.node_exporter_port}" if binary("node-exporter") else None,
+        node_exporter=f"127.0.0.1:{settings.node_exporter_port}"
+        if binary("node-exporter")
+        else None,
         postgres_exporter=(
             f"127.0.0.1:{settings.pg_exporter_port}" if binary("postgres-exporter") else None
         ),
@@ -152,7 +154,13 @@ def service_definitions(settings: Settings, files: dict[str, Path]) -> list[Serv
         ),
     ]
     if exe := binary("node-exporter"):
-        services.append(Service("node-exporter", settings.node_exporter_port, [exe, _listen(settings.node_exporter_port)]))
+        services.append(
+            Service(
+                "node-exporter",
+                settings.node_exporter_port,
+                [exe, _listen(settings.node_exporter_port)],
+            )
+        )
     if exe := binary("postgres-exporter"):
         dsn = settings.postgres_url("postgres") + "?sslmode=disable"
         services.append(
