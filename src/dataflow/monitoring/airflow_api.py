@@ -37,8 +37,17 @@ class DagRun:
     data_interval_start: datetime | None
     data_interval_end: datetime | None
 
+    wall_seconds: float | None = None  # first task start → last task end, when known
+
     @property
     def duration_seconds(self) -> float | None:
+        """The run's wall time: its tasks' span when known, else end − start of the run.
+
+        ``airflow dags test`` records a run's start as its logical date, so end − start of such
+        a run spans weeks; the tasks' span is what the run really took either way.
+        """
+        if self.wall_seconds is not None:
+            return self.wall_seconds
         if self.start_date is None or self.end_date is None:
             return None
         return (self.end_date - self.start_date).total_seconds()
@@ -165,14 +174,28 @@ class AirflowApi:
 
     def last_success(self, dag_id: str) -> DagRun | None:
         runs = self.runs(dag_id, limit=1, state=["success"], order_by=["-end_date"])
-        return runs[0] if runs else None
+        return self.with_wall_time(runs[0]) if runs else None
+
+    def with_wall_time(self, run: DagRun) -> DagRun:
+        """``run`` with its tasks' span (first start → last end) as its wall time."""
+        from dataclasses import replace
+
+        tis = [
+            t for t in self.task_instances(run.dag_id, run.run_id) if t.start_date and t.end_date
+        ]
+        if not tis:
+            return run
+        span = max(t.end_date for t in tis) - min(t.start_date for t in tis)
+        return replace(run, wall_seconds=span.total_seconds())
 
     def running(self) -> list[DagRun]:
         return self.runs("~", limit=100, state=["running"])
 
     def finished_runs(self, dag_id: str, limit: int) -> list[DagRun]:
-        """The ``limit`` most recently finished runs (success or failed), newest first."""
-        return self.runs(dag_id, limit=limit, state=list(TERMINAL_STATES), order_by=["-end_date"])
+        """The ``limit`` most recently finished runs (success or failed), newest first, with
+        their wall times."""
+        runs = self.runs(dag_id, limit=limit, state=list(TERMINAL_STATES), order_by=["-end_date"])
+        return [self.with_wall_time(r) for r in runs]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[TaskInstance]:
         result = self._call("TaskInstanceApi", "get_task_instances", dag_id, run_id, limit=1000)

@@ -279,7 +279,7 @@ def last_success_families(last_success: dict) -> list[Metric]:
     )
     duration = gauge(
         "dag_last_success_duration_seconds",
-        "Duration of the DAG's latest successful run.",
+        "Wall time of the DAG's latest successful run (first task start → last task end).",
         ["dag_id"],
     )
     for dag_id, run in sorted(last_success.items()):

@@ -29,6 +29,10 @@ CAUSED_BY_DATABASE_DOWN = (
 )
 
 
+# Labels that identify a condition across alert sources (Prometheus rules, the DAG).
+IDENTITY_LABELS = ["alertname", "layer", "table", "suite", "dag_id"]
+
+
 @dataclass(frozen=True)
 class Targets:
     """host:port of each scraped service, and where rule files are."""
@@ -160,9 +164,15 @@ def _inhibit_rules() -> list[dict]:
             "target_matchers": ['alertname="AirflowApiUnreachable"'],
         },
         {
+            # The DAG already paged for this condition: Prometheus' twin alert stays quiet.
+            "source_matchers": [f'origin="{DAG_ORIGIN}"'],
+            "target_matchers": [f'origin!="{DAG_ORIGIN}"'],
+            "equal": IDENTITY_LABELS,
+        },
+        {
             "source_matchers": ['severity="critical"'],
             "target_matchers": ['severity="warning"'],
-            "equal": ["alertname", "layer", "table", "suite", "dag_id"],
+            "equal": IDENTITY_LABELS,
         },
     ]
 
