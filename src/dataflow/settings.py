@@ -30,6 +30,8 @@ Environment variables (all optional):
 ``DATAFLOW_ALERTMANAGER_PORT`` local Alertmanager (default 9093)
 ``DATAFLOW_NODE_EXPORTER_PORT``  node exporter (default 9100)
 ``DATAFLOW_PG_EXPORTER_PORT``  postgres exporter (default 9187)
+``DATAFLOW_EXPORTER_URL``, ``DATAFLOW_PROMETHEUS_URL``, ``DATAFLOW_ALERTMANAGER_URL``
+                               where they are reached when not on 127.0.0.1 (containers)
 ``DATAFLOW_SINK_PORT``         local receiver of the chat/on-call webhooks when no URL is set (9109)
 ``DATAFLOW_CHAT_WEBHOOK_URL``  Slack-compatible incoming webhook for warnings (default: local sink)
 ``DATAFLOW_ONCALL_WEBHOOK_URL``  webhook of the on-call pager, beside SNS (default: local sink)
@@ -104,6 +106,9 @@ class Settings:
     scrape_interval: str = "30s"
     alert_group_wait: str = "30s"
     alert_for_override: str | None = None
+    # Where other processes reach the exporter/Prometheus/Alertmanager when not on 127.0.0.1
+    # (containers): DATAFLOW_EXPORTER_URL, DATAFLOW_PROMETHEUS_URL, DATAFLOW_ALERTMANAGER_URL.
+    service_urls: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------------------
@@ -181,15 +186,15 @@ class Settings:
 
     @property
     def exporter_url(self) -> str:
-        return f"http://127.0.0.1:{self.exporter_port}"
+        return self.service_urls.get("exporter") or f"http://127.0.0.1:{self.exporter_port}"
 
     @property
     def prometheus_url(self) -> str:
-        return f"http://127.0.0.1:{self.prometheus_port}"
+        return self.service_urls.get("prometheus") or f"http://127.0.0.1:{self.prometheus_port}"
 
     @property
     def alertmanager_url(self) -> str:
-        return f"http://127.0.0.1:{self.alertmanager_port}"
+        return self.service_urls.get("alertmanager") or f"http://127.0.0.1:{self.alertmanager_port}"
 
     @property
     def sink_url(self) -> str:
@@ -269,6 +274,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         scrape_interval=env.get("DATAFLOW_SCRAPE_INTERVAL", "30s"),
         alert_group_wait=env.get("DATAFLOW_ALERT_GROUP_WAIT", "30s"),
         alert_for_override=env.get("DATAFLOW_ALERT_FOR_OVERRIDE") or None,
+        service_urls={
+            name: env[f"DATAFLOW_{name.upper()}_URL"]
+            for name in ("exporter", "prometheus", "alertmanager")
+            if env.get(f"DATAFLOW_{name.upper()}_URL")
+        },
         environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
     )

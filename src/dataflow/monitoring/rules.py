@@ -43,6 +43,9 @@ class Alert:
     runbook: Runbook
     signal: str
     requires: str | None = None  # a platform part that exists only once built
+    # (operator, value) such that the alert fires when ``signal <operator> value``: what the
+    # Grafana-managed mirror of a critical alert evaluates (gt, lt).
+    threshold: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def pipeline_rules(t: Thresholds) -> RuleFile:
                     "failed runs: every stage is idempotent, reruns replace their interval.",
                 ),
                 signal=failure_ratio,
+                threshold=("gt", t.max_failure_ratio),
             ),
             Alert(
                 name="ProcessingLatency",
@@ -188,6 +192,7 @@ def freshness_rules(t: Thresholds) -> RuleFile:
                     "Clear it (reruns are idempotent). Paused DAG: unpause it.",
                 ),
                 signal=age,
+                threshold=("gt", float(limit)),
             ),
         ),
     )
@@ -241,7 +246,9 @@ def quality_rules(t: Thresholds) -> RuleFile:
                     "Get corrected files re-delivered, then Clear the whole run "
                     "(docs/runbook.md, quality gate section).",
                 ),
-                signal='sum by (suite) (dataflow_quality_expectations{severity="critical"})',
+                signal='sum by (suite) (dataflow_quality_expectations{severity="critical", '
+                'outcome="failed"})',
+                threshold=("gt", 0.0),
             ),
             Alert(
                 name="DbtTestsFailing",
@@ -329,6 +336,7 @@ def infrastructure_rules(t: Thresholds) -> RuleFile:
                     "the pipeline runs that failed meanwhile.",
                 ),
                 signal='dataflow_exporter_source_up{source="warehouse"}',
+                threshold=("lt", 1.0),
             ),
             Alert(
                 name="HighMemoryUsage",
@@ -366,6 +374,7 @@ def infrastructure_rules(t: Thresholds) -> RuleFile:
                     "`make up` restarts it; nothing is lost (it reads everything at scrape time).",
                 ),
                 signal=f'up{{job="{EXPORTER_JOB}"}}',
+                threshold=("lt", 1.0),
             ),
         ),
     )
@@ -442,6 +451,7 @@ def aws_job_rules(t: Thresholds) -> RuleFile:
                 ),
                 signal="max by (job) (dataflow_aws_job_last_run_failed)",
                 requires="aws_jobs",
+                threshold=("gt", 0.0),
             ),
             Alert(
                 name="GlueJobLate",
@@ -464,6 +474,19 @@ def aws_job_rules(t: Thresholds) -> RuleFile:
             ),
         ),
     )
+
+
+# Alerts only the monitoring_and_alerting DAG raises (the others share Prometheus' names).
+DAG_ONLY_RUNBOOKS = {
+    "PlatformComponentDown": Runbook(
+        "The DAG's health check could not reach a component (label `component`: postgres, "
+        "aws, airflow_api, metrics_exporter). Critical for postgres and aws, warning otherwise.",
+        "The alert's description has the error; `make status`; the component's log under "
+        ".dataflow/run/ (or .dataflow/postgres/postgres.log).",
+        "Start what is down (`make up` starts what is not running); check credentials and "
+        "endpoints in `dataflow env`.",
+    ),
+}
 
 
 def rule_files(t: Thresholds) -> list[RuleFile]:
@@ -563,6 +586,22 @@ def render_runbooks(t: Thresholds) -> str:
     for rule_file in rule_files(t):
         for alert in rule_file.alerts:
             lines += _runbook_section(alert, rule_file.component)
+    lines += [
+        "# Alerts of the monitoring_and_alerting DAG only",
+        "",
+        "The DAG also raises DataFreshnessSLABreached, DataQualityDegradation, DbtTestsFailing,",
+        "ProcessingLatency and PipelineFailureRate with the meanings above.",
+        "",
+    ]
+    for name, runbook in DAG_ONLY_RUNBOOKS.items():
+        lines += [
+            f"## {name}",
+            "",
+            f"- **What it means**: {runbook.meaning}",
+            f"- **How to check**: {runbook.check}",
+            f"- **How to fix**: {runbook.fix}",
+            "",
+        ]
     return "\n".join(lines)
 
 
