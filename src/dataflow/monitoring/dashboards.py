@@ -284,6 +284,7 @@ def dbt_source_freshness_panel() -> table.Panel:
     return (
         table.Panel()
         .title("dbt source freshness (last check)")
+        .unit("none")
         .with_target(
             query(
                 "dataflow_dbt_source_freshness_status == 1",
@@ -391,6 +392,7 @@ def job_failed_panel() -> stat.Panel:
         stat.Panel()
         .title("Latest run failed")
         .with_target(query("max by (job) (dataflow_aws_job_last_run_failed)", "{{job}}", True))
+        .unit("bool")
         .thresholds(steps((None, GREEN), (1.0, RED)))
         .span(12)
         .height(6)
