@@ -116,6 +116,12 @@ def parse_figures(parse: list[dict] | None) -> list[dict]:
     return figures
 
 
+def monitoring_figures(monitoring: dict | None) -> list[dict]:
+    from bench_monitoring import figures
+
+    return figures(monitoring)
+
+
 def all_figures(result: dict) -> list[dict]:
     pipeline = result.get("pipeline") or {}
     return (
@@ -124,6 +130,7 @@ def all_figures(result: dict) -> list[dict]:
         + incremental_figures(pipeline)
         + dbt_figures(pipeline)
         + parse_figures(result.get("parse"))
+        + monitoring_figures(result.get("monitoring"))
     )
 
 

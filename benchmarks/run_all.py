@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-incremental", action="store_true", help="no hourly run")
     parser.add_argument("--skip-dbt", action="store_true", help="no plain dbt build")
     parser.add_argument("--skip-parse", action="store_true", help="no DAG parse timing")
+    parser.add_argument(
+        "--skip-monitoring", action="store_true", help="no metrics exporter scrape timing"
+    )
     parser.add_argument("--loader-rows", type=int, help="rows of the loader benchmark")
     parser.add_argument("--parse-repeat", type=int, default=3)
     parser.add_argument(
@@ -95,6 +98,13 @@ def run_parse(settings, args: argparse.Namespace) -> list[dict]:
     return parse_all(ROOT / "airflow" / "dags", airflow_subprocess_env(settings), args.parse_repeat)
 
 
+def run_monitoring(settings) -> dict:
+    from bench_machine import wait_until_quiet
+    from bench_monitoring import measure
+
+    return {**wait_until_quiet("exporter scrape"), **measure(settings)}
+
+
 def run_benchmarks(settings, args: argparse.Namespace) -> dict:
     """Every selected benchmark; the raw results."""
     from bench_pipeline import prepare, run_pipeline
@@ -109,6 +119,9 @@ def run_benchmarks(settings, args: argparse.Namespace) -> dict:
     if not args.skip_full:
         config = GenerationConfig.for_scale(args.scale, increment_hours=1)
         result["pipeline"] = run_pipeline(settings, config, args.skip_incremental, args.skip_dbt)
+    if not args.skip_monitoring:
+        print("==> metrics exporter scrape timing", flush=True)
+        result["monitoring"] = run_monitoring(settings)
     if not args.skip_parse:
         print("==> DAG parse timing", flush=True)
         try:

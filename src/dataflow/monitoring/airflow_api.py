@@ -119,6 +119,9 @@ class AirflowApi:
 
     settings: Settings
     _client: Any = field(default=None, repr=False)
+    # (dag_id, run_id) → wall seconds of finished runs: immutable once a run ended, so kept
+    # to spare a task-instance call per run and scrape (recomputed after a restart).
+    _wall: dict = field(default_factory=dict, repr=False)
 
     def _api_client(self, renew: bool = False):
         from airflow_client.client import ApiClient, Configuration

@@ -142,26 +142,26 @@ def table_rows(conn) -> dict[tuple[str, str], int]:
 
 
 def source_volumes(conn, sources: Sequence[str]) -> list[SourceVolume]:
-    """Rows received/loaded/quarantined per source over every load in ``audit.load_audit``."""
+    """Rows received/loaded/quarantined per source over every load in ``audit.load_audit``
+    (its trigger-kept totals), and the same for the source's newest landing hour."""
     rows = conn.execute(
         """
-        select s.source, coalesce(t.files, 0), coalesce(t.received, 0), coalesce(t.loaded, 0),
-               coalesce(t.quarantined, 0), coalesce(n.received, 0), coalesce(n.quarantined, 0)
+        select s.source, coalesce(t.files, 0), coalesce(t.rows_received, 0),
+               coalesce(t.rows_loaded, 0), coalesce(t.rows_quarantined, 0),
+               coalesce(n.received, 0), coalesce(n.quarantined, 0)
         from unnest(%s::text[]) as s(source)
-        left join (
-            select source, count(*) as files, sum(rows_received) as received,
-                   sum(rows_loaded) as loaded, sum(rows_quarantined) as quarantined
-            from audit.load_audit group by source) t on t.source = s.source
+        left join audit.load_totals t on t.source = s.source
         left join lateral (
             select sum(a.rows_received) as received, sum(a.rows_quarantined) as quarantined
             from audit.load_audit a
             where a.source = s.source and a.interval_start = (
-                select max(interval_start) from audit.load_audit b where b.source = s.source)
+                select b.interval_start from audit.load_audit b where b.source = s.source
+                order by b.interval_start desc limit 1)
         ) n on true
         """,
         (list(sources),),
     ).fetchall()
-    return [SourceVolume(*(r[0], *map(int, r[1:]))) for r in rows]
+    return [SourceVolume(r[0], *map(int, r[1:])) for r in rows]
 
 
 _LATEST_VALIDATIONS = """

@@ -174,3 +174,31 @@ def test_no_label_value_is_a_file_name_or_a_run_id(metrics_url):
     values = {v for samples in metrics.values() for key in samples for _, v in key}
     assert not [v for v in values if "/" in v or v.startswith(("manual__", "scheduled__"))]
     assert not [v for v in values if "exporter_test" in v]
+
+
+def test_row_totals_stay_equal_to_the_audit_through_a_reload_and_a_truncate(
+    settings, warehouse, loaded
+):
+    from dataflow.ingest import load_interval
+
+    def totals():
+        return warehouse.execute(
+            "select t.source, t.files, t.rows_received, t.rows_quarantined, a.files, a.received, "
+            "a.quarantined from audit.load_totals t join (select source, count(*) files, "
+            "sum(rows_received) received, sum(rows_quarantined) quarantined from audit.load_audit "
+            "group by 1) a using (source)"
+        ).fetchall()
+
+    # WHEN an interval is reloaded (the loader deletes and re-inserts its audit rows)
+    hour = loaded.hours[0]
+    load_interval(settings, "transactions", hour, hour + timedelta(hours=1), run_id="reload")
+    # THEN the trigger-kept totals still equal the sums
+    assert totals() and all(r[1:4] == r[4:7] for r in totals())
+    # WHEN the audit is truncated (as fresh test warehouses do) THEN the totals are empty too
+    warehouse.execute("create temp table keep as select * from audit.load_audit")
+    try:
+        warehouse.execute("truncate audit.load_audit")
+        assert warehouse.execute("select count(*) from audit.load_totals").fetchone()[0] == 0
+    finally:
+        warehouse.execute("insert into audit.load_audit select * from keep")
+    assert all(r[1:4] == r[4:7] for r in totals())
