@@ -61,6 +61,7 @@ def run_pipeline_hours(settings: Settings, hours) -> list[tuple[str, bool, float
 def run_demo(settings: Settings, config, progress: bool = True) -> int:
     """Run the demo; returns the process exit code."""
     from dataflow.generate import generate_landing_data
+    from dataflow.monitoring.report import run_monitoring_step
     from dataflow.summary import print_summary
 
     prepare_runtime(settings)
@@ -68,5 +69,6 @@ def run_demo(settings: Settings, config, progress: bool = True) -> int:
     manifest = generate_landing_data(settings, config, progress=progress)
     step(f"Running {DAG_ID} through Airflow for {len(manifest.hours)} data intervals")
     outcomes = run_pipeline_hours(settings, manifest.hours)
+    run_monitoring_step(settings)
     print_summary(settings, outcomes)
     return 0 if all(ok for _, ok, _ in outcomes) and len(outcomes) == len(manifest.hours) else 1

@@ -72,9 +72,27 @@ def monitor_performance():
 def generate_alerts(health=None, freshness=None, quality=None, performance=None):
     """Open, re-notify and resolve alerts from the checks' conditions; route by severity.
 
-    Runs even when a check failed: that check's alerts then neither open nor resolve.
+    Runs even when a check failed: that check's alerts then neither open nor resolve, and this
+    task fails afterwards so the run shows that monitoring was partly blind.
     """
+    from airflow.sdk.exceptions import AirflowFailException
+
     from dataflow.monitoring import alerts, checks
 
     results = checks.from_xcom([health, freshness, quality, performance])
-    return alerts.process_conditions(get_settings(), results).to_dict()
+    outcome = alerts.process_conditions(get_settings(), results).to_dict()
+    missing = sorted(set(CHECKS) - {r.check for r in results})
+    if missing:
+        raise AirflowFailException(
+            f"checks without a result (see their logs): {', '.join(missing)}; alerts processed "
+            f"for the others: {outcome}"
+        )
+    return outcome
+
+
+CHECKS = (
+    "check_system_health",
+    "monitor_data_freshness",
+    "collect_quality_metrics",
+    "monitor_performance",
+)

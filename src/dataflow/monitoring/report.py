@@ -1,0 +1,132 @@
+"""The demo's monitoring step and its summary section.
+
+``run_monitoring_step`` (one call in ``dataflow.demo``) starts the monitoring stack and the
+Airflow api-server it reads, then runs ``monitoring_and_alerting`` once through Airflow.
+``print_monitoring_summary`` (one call in ``dataflow.summary``) prints where everything is,
+a few key values as Prometheus has them, and every alert that fired.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+
+from dataflow.settings import Settings
+
+MONITORING_DAG = "monitoring_and_alerting"
+
+
+def run_monitoring_step(settings: Settings) -> bool:
+    """Monitoring stack up, one run of the monitoring DAG; True when the run succeeded."""
+    from dataflow.monitoring.services import print_monitoring_up
+    from dataflow.runtime.airflow import run_dag_test, start_airflow
+
+    print("\n==> Monitoring: Prometheus, Alertmanager, exporters; one monitoring_and_alerting run")
+    start_airflow(settings)  # the REST API the exporter and the DAG read (idempotent)
+    print_monitoring_up(settings)
+    now = datetime.now(UTC).replace(microsecond=0)
+    log = settings.run_dir / "demo" / f"{MONITORING_DAG}_{now:%Y%m%dT%H%M%S}.log"
+    started = time.monotonic()
+    ok = run_dag_test(settings, MONITORING_DAG, now, log)
+    took = time.monotonic() - started
+    print(f"    {MONITORING_DAG}: {'success' if ok else 'FAILED'} in {took:.0f}s  (log: {log})")
+    wait_for_scrape(settings)
+    return ok
+
+
+def wait_for_scrape(settings: Settings, timeout: float = 90) -> None:
+    """Wait until Prometheus has scraped the exporter (and evaluated the rules) once."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if query(settings, 'up{job="dataflow-exporter"} == 1'):
+            return
+        time.sleep(2)
+
+
+def query(settings: Settings, expr: str) -> list[dict]:
+    """An instant query's result ([] when Prometheus is unreachable)."""
+    url = f"{settings.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return json.load(resp)["data"]["result"]
+    except OSError:
+        return []
+
+
+def _rows(result: list[dict], label: str, fmt) -> list[tuple[str, str]]:
+    return sorted((r["metric"].get(label, "-"), fmt(float(r["value"][1]))) for r in result)
+
+
+def _age(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def key_values(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    freshness = query(
+        settings, 'layer_table:dataflow_table_last_success_age_seconds:max{layer="raw"}'
+    )
+    return {
+        "raw table: since last load": _rows(freshness, "table", _age),
+        "suite: quality score": _rows(
+            query(settings, "suite:dataflow_quality_score_ratio:min"), "suite", lambda v: f"{v:.1%}"
+        ),
+        "dbt tests: latest status": _rows(
+            query(settings, "dataflow_dbt_tests > 0"), "status", lambda v: f"{v:.0f}"
+        ),
+        "alerts held open by the DAG": _rows(
+            query(settings, "dataflow_alerts_open"), "severity", lambda v: f"{v:.0f}"
+        ),
+    }
+
+
+def fired_alerts(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(source, alert, severity, state) of Prometheus' firing alerts and the DAG's alerts."""
+    import psycopg
+
+    rows = [
+        ("prometheus", _describe(r["metric"]), r["metric"].get("severity", ""), "firing")
+        for r in query(settings, 'ALERTS{alertstate="firing"}')
+    ]
+    with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
+        for name, labels, severity, status in conn.execute(
+            "select alertname, labels, severity, status from audit.alert_state "
+            "order by status, alertname"
+        ):
+            rows.append(
+                ("monitoring DAG", _describe({"alertname": name, **labels}), severity, status)
+            )
+    return rows
+
+
+def _describe(labels: dict) -> str:
+    skip = {"alertname", "alertstate", "severity", "component", "job", "instance", "origin"}
+    extra = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in skip)
+    return f"{labels.get('alertname')}{{{extra}}}" if extra else labels.get("alertname", "")
+
+
+def print_monitoring_summary(settings: Settings) -> None:
+    """The summary's monitoring section."""
+    from dataflow.monitoring.services import running_services
+    from dataflow.summary import print_table
+
+    if running_services(settings).get("prometheus") is None:
+        print("\nMonitoring: not running (`make up` starts Prometheus, Alertmanager, exporter)")
+        return
+    print(f"""
+Monitoring
+  Metrics exporter  {settings.exporter_url}/metrics
+  Prometheus        {settings.prometheus_url}  (alerts: {settings.prometheus_url}/alerts)
+  Alertmanager      {settings.alertmanager_url}
+  Notifications     {settings.home / "monitoring" / "notifications"} (chat / on-call webhooks)
+  Grafana           docker compose up grafana → http://localhost:3000 (monitoring/README.md)""")
+    for title, rows in key_values(settings).items():
+        print_table(title, rows or [("-", "no data yet")], tuple(title.split(": ")))
+    alerts = fired_alerts(settings)
+    print_table(
+        "Alerts that fired (Prometheus now; the monitoring DAG's alert state)",
+        alerts or [("-", "none", "-", "-")],
+        ("source", "alert", "severity", "state"),
+    )
