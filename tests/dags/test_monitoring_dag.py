@@ -41,7 +41,7 @@ def test_monitoring_dag_runs_every_15_minutes_one_at_a_time(dagbag):
 def _restriction(earliest):
     from airflow.timetables.base import TimeRestriction
 
-    return TimeRestriction(earliest=earliest, latest=None, catchup=False)
+    return TimeRestriction(earliest=earliest, latest=None, catchup=True)
 
 
 def test_generate_alerts_waits_for_every_check_and_runs_even_if_one_failed(dagbag):
