@@ -76,7 +76,7 @@ def api_password(settings: Settings) -> str:
         ) from exc
 
 
-def fetch_token(settings: Settings) -> str:
+def fetch_token(settings: Settings, timeout: float = REQUEST_TIMEOUT) -> str:
     """A JWT from ``POST /auth/token``."""
     body = json.dumps(
         {"username": settings.airflow_api_user, "password": api_password(settings)}
@@ -88,7 +88,7 @@ def fetch_token(settings: Settings) -> str:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return json.load(resp)["access_token"]
     except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:
         raise AirflowApiError(
@@ -118,6 +118,7 @@ class AirflowApi:
     """A small, typed view of the endpoints monitoring reads. Not thread-safe; one per thread."""
 
     settings: Settings
+    timeout: float = REQUEST_TIMEOUT
     _client: Any = field(default=None, repr=False)
     # (dag_id, run_id) → wall seconds of finished runs: immutable once a run ended, so kept
     # to spare a task-instance call per run and scrape (recomputed after a restart).
@@ -128,7 +129,8 @@ class AirflowApi:
 
         if self._client is None or renew:
             config = Configuration(
-                host=self.settings.airflow_api_url, access_token=fetch_token(self.settings)
+                host=self.settings.airflow_api_url,
+                access_token=fetch_token(self.settings, self.timeout),
             )
             self._client = ApiClient(config)
         return self._client
@@ -138,7 +140,7 @@ class AirflowApi:
         from airflow_client import client as af
         from urllib3.exceptions import HTTPError as ConnectionProblem
 
-        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        kwargs.setdefault("_request_timeout", self.timeout)
         for renew in (False, True):
             api = getattr(af, api_class)(self._api_client(renew=renew))
             try:

@@ -33,6 +33,7 @@ PREFIX = "dataflow"
 PIPELINE_DAG_ID = "production_data_pipeline"
 DBT_FRESHNESS_STATES = ("pass", "warn", "error", "runtime error")
 ACTIVE_RUN_STATES = ("queued", "running")
+SCRAPE_API_TIMEOUT = 3.0
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -299,7 +300,8 @@ class AirflowSource:
     def __init__(self, settings: Settings):
         from dataflow.monitoring.airflow_api import AirflowApi
 
-        self.api = AirflowApi(settings)
+        # Short timeouts: a hung API must not make Prometheus' whole scrape time out.
+        self.api = AirflowApi(settings, timeout=SCRAPE_API_TIMEOUT)
         self._lock = threading.Lock()
 
     def families(self) -> list[Metric]:
