@@ -373,3 +373,16 @@ def test_every_dashboard_panel_and_alert_signal_returns_data(settings, stack, re
 def test_every_alert_expression_evaluates_without_error(settings, stack):
     for where, expr in alert_queries(settings.project_root):
         assert prometheus_query(stack, expr)["status"] == "success", where
+
+
+def test_up_twice_is_harmless_and_down_stops_what_it_started(settings, stack):
+    from dataflow.monitoring.services import running_services, start_monitoring, stop_monitoring
+    from dataflow.runtime import processes
+
+    before = running_services(settings)
+    assert start_monitoring(stack) == []  # all running: reloaded, nothing spawned
+    assert running_services(settings) == before
+    stopped = stop_monitoring(settings)
+    assert set(stopped) == {name for name, pid in before.items() if pid is not None}
+    assert not any(processes.pid_alive(pid) for pid in before.values() if pid)
+    assert not processes.port_open(settings.prometheus_port)
