@@ -63,31 +63,10 @@ def prometheus_query(settings, expr: str) -> dict:
 @pytest.fixture(scope="module")
 def api_server(settings, dbt_manifest):
     """The Airflow api-server alone (tasks run through `airflow dags test`)."""
+    from dataflow.monitoring.services import ensure_api_server
     from dataflow.runtime import processes
-    from dataflow.runtime.airflow import (
-        airflow_bin,
-        airflow_subprocess_env,
-        ensure_admin_password,
-        ensure_airflow_db,
-    )
 
-    ensure_airflow_db(settings)
-    ensure_admin_password(settings)
-    started = processes.read_pid(settings.run_dir, "api-server") is None
-    if started:
-        processes.check_port_free(settings.airflow_port, "the Airflow api-server")
-        argv = [
-            airflow_bin(),
-            "api-server",
-            "--port",
-            str(settings.airflow_port),
-            "--host",
-            "127.0.0.1",
-        ]
-        processes.spawn("api-server", argv, settings.run_dir, env=airflow_subprocess_env(settings))
-        processes.wait_for_port(
-            settings.airflow_port, 180, "api-server", settings.run_dir / "api-server.log"
-        )
+    started = ensure_api_server(settings)
     yield
     if started:
         processes.stop(settings.run_dir, "api-server")

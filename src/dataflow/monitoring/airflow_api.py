@@ -135,6 +135,10 @@ class AirflowApi:
             self._client = ApiClient(config)
         return self._client
 
+    def login(self) -> None:
+        """Get a token now (before calls run in parallel threads)."""
+        self._api_client()
+
     def _call(self, api_class: str, method: str, *args, **kwargs):
         """Call ``<api_class>(client).<method>(...)``; log in again once on 401."""
         from airflow_client import client as af

@@ -276,3 +276,33 @@ def print_monitoring_up(settings: Settings) -> list[str]:
     for package in missing_binaries():
         print(f"  not installed: {package} (scripts/ensure-system-packages installs it)")
     return started
+
+
+def ensure_api_server(settings: Settings, timeout: float = 180) -> bool:
+    """The Airflow api-server alone (the REST API monitoring reads), for runtimes that run
+    DAGs with ``airflow dags test``; True when this call started it (stop it with
+    ``processes.stop(settings.run_dir, "api-server")``)."""
+    from dataflow.runtime.airflow import (
+        airflow_bin,
+        airflow_subprocess_env,
+        ensure_admin_password,
+        ensure_airflow_db,
+    )
+
+    ensure_airflow_db(settings)
+    ensure_admin_password(settings)
+    if processes.read_pid(settings.run_dir, "api-server") is not None:
+        return False
+    processes.check_port_free(settings.airflow_port, "the Airflow api-server")
+    argv = [
+        airflow_bin(),
+        "api-server",
+        "--port",
+        str(settings.airflow_port),
+        "--host",
+        "127.0.0.1",
+    ]
+    processes.spawn("api-server", argv, settings.run_dir, env=airflow_subprocess_env(settings))
+    log = settings.run_dir / "api-server.log"
+    processes.wait_for_port(settings.airflow_port, timeout, "Airflow api-server", log)
+    return True
