@@ -22,6 +22,10 @@ on bad data; **warnings** are recorded and the run goes on.
 its tests after it, staging → intermediate → marts (`customer_360`, `dim_customers`,
 `fct_transactions`, ...), then dbt docs.
 
+**`monitoring`** — `update_monitoring_metrics` records the run's rows and wall time per stage
+(`audit.pipeline_stage_metrics`) for the metrics exporter; dashboards, alerts and their
+runbooks: `monitoring/README.md`.
+
 **Where results are**
 - GX Data Docs: `.dataflow/data_docs/index.html` locally, `s3://dataflow-docs/data_docs/` in S3.
 - dbt docs: `dbt/target/index.html` locally, `s3://dataflow-docs/dbt_docs/index.html` in S3.
