@@ -125,13 +125,12 @@ class AirflowApi:
     _wall: dict = field(default_factory=dict, repr=False)
 
     def _api_client(self, renew: bool = False):
-        from airflow_client.client import ApiClient, Configuration
-
         if self._client is None or renew:
-            config = Configuration(
-                host=self.settings.airflow_api_url,
-                access_token=fetch_token(self.settings, self.timeout),
-            )
+            # The token first: an unreachable API fails fast, before the client's heavy import.
+            token = fetch_token(self.settings, self.timeout)
+            from airflow_client.client import ApiClient, Configuration
+
+            config = Configuration(host=self.settings.airflow_api_url, access_token=token)
             self._client = ApiClient(config)
         return self._client
 
@@ -141,12 +140,13 @@ class AirflowApi:
 
     def _call(self, api_class: str, method: str, *args, **kwargs):
         """Call ``<api_class>(client).<method>(...)``; log in again once on 401."""
-        from airflow_client import client as af
-        from urllib3.exceptions import HTTPError as ConnectionProblem
-
         kwargs.setdefault("_request_timeout", self.timeout)
         for renew in (False, True):
-            api = getattr(af, api_class)(self._api_client(renew=renew))
+            client = self._api_client(renew=renew)
+            from airflow_client import client as af
+            from urllib3.exceptions import HTTPError as ConnectionProblem
+
+            api = getattr(af, api_class)(client)
             try:
                 return getattr(api, method)(*args, **kwargs)
             except af.UnauthorizedException:
