@@ -185,6 +185,19 @@ class AirflowApi:
         runs = self.runs(dag_id, limit=1, state=["success"], order_by=["-end_date"])
         return self.with_wall_time(runs[0]) if runs else None
 
+    def recent_successes(self, recent: int = 25) -> list[DagRun]:
+        """The ``recent`` newest successful runs of all DAGs."""
+        return self.runs("~", limit=recent, state=["success"], order_by=["-end_date"])
+
+    def last_successes(self, dag_ids, recent: list[DagRun]) -> dict[str, DagRun | None]:
+        """The latest successful run of each DAG: from ``recent`` (see :meth:`recent_successes`),
+        else one call per DAG that was not among them."""
+        newest: dict[str, DagRun] = {}
+        for run in recent:
+            newest.setdefault(run.dag_id, run)
+        found = {d: self.with_wall_time(newest[d]) for d in dag_ids if d in newest}
+        return {d: found[d] if d in found else self.last_success(d) for d in dag_ids}
+
     def with_wall_time(self, run: DagRun) -> DagRun:
         """``run`` with its tasks' span (first start → last end) as its wall time."""
         from dataclasses import replace

@@ -308,13 +308,13 @@ class AirflowSource:
         """The calls run in parallel: a scrape waits for the slowest, not for their sum."""
         from concurrent.futures import ThreadPoolExecutor
 
-        with self._lock, ThreadPoolExecutor(max_workers=4) as pool:
+        with self._lock, ThreadPoolExecutor(max_workers=3) as pool:
             self.api.login()
             counts_call = pool.submit(self.api.dag_run_counts)
             running_call = pool.submit(self.api.running)
+            recent_call = pool.submit(self.api.recent_successes)
             counts = counts_call.result()
-            last_calls = {dag_id: pool.submit(self.api.last_success, dag_id) for dag_id in counts}
-            last = {dag_id: call.result() for dag_id, call in last_calls.items()}
+            last = self.api.last_successes(sorted(counts), recent_call.result())
             running = running_call.result()
         return dag_run_families(counts, running, last)
 
