@@ -26,9 +26,11 @@ its tests after it, staging → intermediate → marts (`customer_360`, `dim_cus
 (`audit.pipeline_stage_metrics`) for the metrics exporter; dashboards, alerts and their
 runbooks: `monitoring/README.md`.
 
-**Where results are**
-- GX Data Docs: `.dataflow/data_docs/index.html` locally, `s3://dataflow-docs/data_docs/` in S3.
-- dbt docs: `dbt/target/index.html` locally, `s3://dataflow-docs/dbt_docs/index.html` in S3.
+**Where results are** (served by this Airflow; also under *Browse* in the menu)
+- [GX Data Docs](/dataflow/data-docs/index.html): every validation run with its failed
+  expectations; copy in `s3://dataflow-docs/data_docs/`.
+- [dbt docs](/cosmos/dataflow/dbt_docs_index.html): models, columns, tests and lineage; copy
+  in `s3://dataflow-docs/dbt_docs/index.html`.
 - Audit tables in the warehouse: `audit.load_audit`, `audit.quarantine`, `audit.validation_results`.
 
 Runbook: `docs/runbook.md`.

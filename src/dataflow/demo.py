@@ -61,7 +61,8 @@ def run_pipeline_hours(settings: Settings, hours) -> list[tuple[str, bool, float
 def run_demo(settings: Settings, config, progress: bool = True) -> int:
     """Run the demo; returns the process exit code."""
     from dataflow.generate import generate_landing_data
-    from dataflow.monitoring.report import run_monitoring_step
+    from dataflow.monitoring.report import print_monitoring_summary, run_monitoring_step
+    from dataflow.story import print_story
     from dataflow.summary import print_summary
 
     prepare_runtime(settings)
@@ -71,4 +72,6 @@ def run_demo(settings: Settings, config, progress: bool = True) -> int:
     outcomes = run_pipeline_hours(settings, manifest.hours)
     run_monitoring_step(settings)
     print_summary(settings, outcomes)
+    print_story(settings, manifest)
+    print_monitoring_summary(settings)
     return 0 if all(ok for _, ok, _ in outcomes) and len(outcomes) == len(manifest.hours) else 1

@@ -40,6 +40,8 @@ Environment variables (all optional):
 ``DATAFLOW_ALERT_GROUP_WAIT``  Alertmanager's wait before a new group's first notification (``30s``)
 ``DATAFLOW_ALERT_FOR_OVERRIDE``  replace every alert's ``for:`` in the *deployed* rules (drills
                                and tests, e.g. ``0s``; default: the rules' own)
+``DATAFLOW_BROWSER``           Chromium binary of the web-UI browser test (default
+                               ``/usr/bin/chromium``, Debian's; playwright never downloads one)
 ``DATAFLOW_ENVIRONMENT``       deployment name passed to the CloudFormation stacks (default
                                ``local``; e.g. ``staging``, ``prod``)
 ``DATAFLOW_ALERTS_TOPIC``      SNS topic of platform alerts (default ``dataflow-platform-alerts``)
@@ -110,6 +112,7 @@ class Settings:
     # (containers): DATAFLOW_EXPORTER_URL, DATAFLOW_PROMETHEUS_URL, DATAFLOW_ALERTMANAGER_URL.
     service_urls: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    browser_path: str = "/usr/bin/chromium"
 
     # --- derived locations -------------------------------------------------------------
     @property
@@ -133,6 +136,11 @@ class Settings:
     @property
     def dags_folder(self) -> Path:
         return self.project_root / "airflow" / "dags"
+
+    @property
+    def plugins_folder(self) -> Path:
+        """Airflow plugins (``airflow/plugins``: GX Data Docs in the web UI)."""
+        return self.project_root / "airflow" / "plugins"
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -279,6 +287,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             for name in ("exporter", "prometheus", "alertmanager")
             if env.get(f"DATAFLOW_{name.upper()}_URL")
         },
+        browser_path=env.get("DATAFLOW_BROWSER", "/usr/bin/chromium"),
         environment=env.get("DATAFLOW_ENVIRONMENT", "local"),
         alerts_topic_name=env.get("DATAFLOW_ALERTS_TOPIC", "dataflow-platform-alerts"),
     )

@@ -80,7 +80,6 @@ def print_summary(settings: Settings, outcomes) -> None:
     """Print rows per layer, quarantine, GX and dbt results, docs and web-UI pointers."""
     import psycopg
 
-    from dataflow.monitoring.report import print_monitoring_summary
     from dataflow.runtime.airflow import ensure_admin_password, latest_runs
 
     print("\n" + "=" * 72 + "\nDataFlow demo summary\n" + "=" * 72)
@@ -126,4 +125,3 @@ Where results are
 Web UI: run `make up`, open {settings.airflow_url} and log in as admin / \
 {ensure_admin_password(settings)} — the demo's runs are listed under production_data_pipeline.
 """)
-    print_monitoring_summary(settings)

@@ -233,3 +233,66 @@ def test_broadly_bad_batch_stops_before_transformations(settings, s3, warehouse,
         (hour,),
     ).fetchone()[0]
     assert failed >= 1
+
+
+# --- the planted story (dataflow.generate.story), as the marts recover it -------------------
+
+
+def test_planted_bundles_have_the_highest_lift_in_product_affinity(warehouse, pipeline_run):
+    loaded = {r[0] for r in warehouse.execute("select product_id from marts.dim_products")}
+    # a bundle whose product row was quarantined (an injected defect) cannot show
+    visible = {pair for pair in pipeline_run.planted_pairs() if set(pair) <= loaded}
+    ranked = warehouse.execute(
+        "select product_id, associated_product_id from marts.product_affinity "
+        "order by lift desc, product_id, associated_product_id"
+    ).fetchall()
+
+    assert len(visible) >= 4, "most bundles should survive the ≈1% defects"
+    assert {tuple(r) for r in ranked[: len(visible)]} == visible
+
+
+def test_planted_churners_are_dormant_or_churned_in_customer_360(warehouse, pipeline_run):
+    churners = sorted(pipeline_run.churner_ids())
+    stages = dict(
+        warehouse.execute(
+            "select customer_id, lifecycle_stage from marts.customer_360 "
+            "where customer_id = any(%s)",
+            (churners,),
+        ).fetchall()
+    )
+
+    assert len(stages) >= 0.9 * len(churners)
+    # a churner whose few purchases were all refunded or defective never purchased at all
+    assert set(stages.values()) <= {"dormant", "churned", "never_purchased"}
+    lapsed = [s for s in stages.values() if s in ("dormant", "churned")]
+    assert len(lapsed) >= 0.8 * len(stages)
+
+
+def test_q4_spending_rises_above_the_quarters_around_it(warehouse, pipeline_run):
+    spent = {
+        (int(year), int(quarter)): total
+        for year, quarter, total in warehouse.execute(
+            "select extract(year from transaction_date), extract(quarter from transaction_date),"
+            " sum(transaction_amount) from marts.fct_transactions where is_completed "
+            "group by 1, 2"
+        ).fetchall()
+    }
+
+    assert spent[(2025, 4)] > spent[(2025, 3)]
+    assert spent[(2025, 4)] > spent[(2026, 1)], "Q4 beats the next quarter's larger customer base"
+
+
+def test_segments_spend_more_on_their_preferred_categories(warehouse, pipeline_run):
+    rows = warehouse.execute(
+        "select c.customer_segment, p.product_category, count(*) from marts.fct_transactions f "
+        "join marts.dim_customers c using (customer_id) "
+        "join marts.dim_products p using (product_id) group by 1, 2"
+    ).fetchall()
+    bought = {(segment, category): n for segment, category, n in rows}
+
+    for segment, liked in pipeline_run.story["segment_categories"].items():
+        mine = [n for (s, c), n in bought.items() if s == segment]
+        mine_liked = [n for (s, c), n in bought.items() if s == segment and c in liked]
+        others = [n for (s, c), n in bought.items() if s != segment]
+        others_liked = [n for (s, c), n in bought.items() if s != segment and c in liked]
+        assert sum(mine_liked) / sum(mine) > 1.5 * sum(others_liked) / sum(others), segment

@@ -18,6 +18,7 @@ from itertools import chain
 from dataflow.generate import vocab
 from dataflow.generate.clock import DAY, Clock
 from dataflow.generate.rows import money
+from dataflow.generate.story import BUNDLE_PROBABILITY, Story
 from dataflow.generate.world import Customers, Products, World
 
 CHUNK_ROWS = 8_192
@@ -37,42 +38,70 @@ class CustomerPick:
     count: int
 
 
-def tenure_weighted(customers: Customers, end: int) -> CustomerPick:
-    """Propensity × time registered before ``end``: the backfill's actors, so a customer's
-    purchases spread evenly over their tenure and volume grows with the customer base."""
+def _propensity(customers: Customers):
     import numpy as np
 
-    cum = np.asarray(customers.cum_weights)
-    propensity = np.diff(cum, prepend=0.0)
-    tenure = end - np.asarray(customers.registered_at, dtype=np.float64)
-    return CustomerPick(np.cumsum(propensity * tenure).tolist(), len(cum))
+    return np.diff(np.asarray(customers.cum_weights), prepend=0.0)
+
+
+def backfill_actors(customers: Customers, story: Story, start: int, end: int) -> CustomerPick:
+    """Propensity × the seasonal mass of each customer's buying time in ``[start, end)``, so a
+    customer's purchases spread evenly over their tenure (a churner's ends early) and volume
+    grows with the customer base."""
+    import numpy as np
+
+    registered = np.maximum(np.asarray(customers.registered_at, dtype=np.int64), start)
+    stop = story.stop_times(len(customers), end)
+    span = story.season.mass(stop) - story.season.mass(registered)
+    weights = _propensity(customers) * np.maximum(span, 0.0)
+    return CustomerPick(np.cumsum(weights).tolist(), len(customers))
+
+
+def hour_actors(customers: Customers, story: Story, count: int) -> CustomerPick:
+    """The first ``count`` customers by propensity, churners left out: an increment's actors."""
+    import numpy as np
+
+    weights = _propensity(customers)[:count]
+    weights[story.churners[story.churners < count]] = 0.0
+    return CustomerPick(np.cumsum(weights).tolist(), count)
 
 
 class _Draws:
-    """Shared per-chunk draws: a weighted customer, a product and a time in the window."""
+    """Shared per-chunk draws: a weighted customer, a product to their taste and a time in
+    their buying time inside the window, seasonal."""
 
-    def __init__(self, world: World, actors: CustomerPick, window, rng: random.Random) -> None:
+    def __init__(self, world: World, actors: CustomerPick, window, rng, story: Story) -> None:
         import numpy as np
 
         self.np = np
         self.gen = np.random.default_rng(rng.getrandbits(128))
-        self.c_cum = np.asarray(actors.cum_weights[: actors.count])
-        self.p_cum = np.asarray(world.products.cum_weights)
-        self.registered = np.asarray(world.customers.registered_at[: actors.count], np.int64)
-        self.start, self.end = window
+        count = actors.count
+        self.c_cum = np.asarray(actors.cum_weights[:count])
+        self.segment_cum = story.segment_cum
+        self.product_count = len(world.products)
+        self.segments = story.segment_codes(world.customers, count)
+        self.season = story.season
+        self.lo = np.maximum(np.asarray(world.customers.registered_at[:count], np.int64), window[0])
+        self.hi = story.stop_times(count, window[1])
+        self.lo_mass, self.hi_mass = self.season.mass(self.lo), self.season.mass(self.hi)
 
     def customers(self, n: int):
         picks = self.np.searchsorted(self.c_cum, self.gen.random(n) * self.c_cum[-1], "right")
         return self.np.minimum(picks, len(self.c_cum) - 1)
 
-    def products(self, n: int):
-        picks = self.np.searchsorted(self.p_cum, self.gen.random(n) * self.p_cum[-1], "right")
-        return self.np.minimum(picks, len(self.p_cum) - 1)
+    def products(self, customers, n: int):
+        """A product per row, weighted by the tastes of the row's customer's segment: one
+        search in the segments' normalised cumulative weights laid end to end."""
+        target = self.segments[customers] + self.gen.random(n)
+        picks = self.np.searchsorted(self.segment_cum, target, "right") % self.product_count
+        return picks
 
     def times(self, customers, n: int):
-        """Epoch seconds after each customer's registration (or the window start)."""
-        lo = self.np.maximum(self.registered[customers], self.start)
-        return lo, lo + (self.gen.random(n) * (self.end - lo)).astype(self.np.int64)
+        """Epoch seconds in each customer's buying time (registration or window start to the
+        window end or their churn), following the season."""
+        lo, hi = self.lo_mass[customers], self.hi_mass[customers]
+        t = self.season.at(lo + self.gen.random(n) * (hi - lo))
+        return self.np.clip(t, self.lo[customers], self.hi[customers] - 1)
 
 
 def _timestamps(clock: Clock, seconds) -> Iterator[str]:
@@ -98,33 +127,32 @@ def transaction_lines(
     window: tuple[int, int],
     buyers: CustomerPick,
     clock: Clock,
+    story: Story,
 ) -> Iterator[str]:
-    """``count`` transaction CSV lines of ``buyers`` timed in ``window``, with a Q4 bump.
+    """``count`` transaction CSV lines of ``buyers`` timed in ``window``, with the story's
+    bundles, tastes and season.
 
     A transaction never precedes its customer's registration; amount = unit price × quantity,
     with a 5-20% discount on one in eight.
     """
     if count == 0:
         return iter(())
-    draws = _Draws(world, buyers, window, rng)
+    draws = _Draws(world, buyers, window, rng, story)
     orders = _order_fields(world.products)
-    context = (draws, orders, world.products.price_cents, clock)
+    context = (draws, orders, world.products.price_cents, clock, story.companion_of)
     return chain.from_iterable(
         _transaction_chunk(context, first_id + offset, n) for offset, n in _chunks(count)
     )
 
 
 def _transaction_chunk(context, first_id: int, n: int) -> list[str]:
-    draws, orders, prices, clock = context
+    draws, orders, prices, clock, companion_of = context
     np = draws.np
-    customers, products = draws.customers(n), draws.products(n)
-    lo, t = draws.times(customers, n)
+    customers = draws.customers(n)
+    products = draws.products(customers, n)
+    t = draws.times(customers, n)
     bits = draws.gen.integers(0, 1 << 30, n)
-    holiday = np.asarray(clock.holiday)[t // DAY - clock.day0]
-    redraw = ((bits >> 27) < 3) & ~holiday  # 3/8 of non-Q4 times are drawn again: a Q4 bump
-    t[redraw] = lo[redraw] + (
-        draws.gen.random(int(redraw.sum())) * (draws.end - lo[redraw])
-    ).astype(np.int64)
+    _bundle_companions(draws, companion_of, customers, products, t, bits)
     quantity = np.asarray(vocab.QUANTITY_INDEX_TABLE)[bits & 31]
     order_texts = list(map(orders.__getitem__, (products * 5 + quantity).tolist()))
     for i in np.flatnonzero(((bits >> 18) & 7) == 0).tolist():  # the discounted ones
@@ -146,6 +174,27 @@ def _transaction_chunk(context, first_id: int, n: int) -> list[str]:
     )
 
 
+BUNDLE_THRESHOLD = round(BUNDLE_PROBABILITY * 32)  # out of 5 random bits
+
+
+def _bundle_companions(draws, companion_of, customers, products, t, bits) -> None:
+    """In place: an anchor bought on an even row (with BUNDLE_PROBABILITY) makes the next row
+    its companion, bought by the same customer up to 30 minutes later on the same UTC day."""
+    np = draws.np
+    n = len(products)
+    companion = companion_of[products]
+    lead = np.flatnonzero(
+        (companion >= 0) & ((bits >> 25) < BUNDLE_THRESHOLD) & (np.arange(n) % 2 == 0)
+    )
+    lead = lead[lead < n - 1]
+    follow = lead + 1
+    customers[follow] = customers[lead]
+    products[follow] = companion[lead]
+    later = t[lead] + draws.gen.integers(60, 1_800, len(lead))
+    day_end = (t[lead] // DAY + 1) * DAY - 1
+    t[follow] = np.minimum(np.minimum(later, day_end), draws.hi[customers[lead]] - 1)
+
+
 def _order_fields(products: Products) -> list[str]:
     """``product_id,quantity,amount`` at index ``product_index * 5 + quantity - 1``."""
     return [
@@ -162,6 +211,7 @@ def event_lines(
     window: tuple[int, int],
     visitors: CustomerPick,
     clock: Clock,
+    story: Story,
 ) -> Iterator[str]:
     """``count`` clickstream event lines (JSON objects) of ``visitors`` timed in ``window``.
 
@@ -170,7 +220,7 @@ def event_lines(
     """
     if count == 0:
         return iter(())
-    draws = _Draws(world, visitors, window, rng)
+    draws = _Draws(world, visitors, window, rng, story)
     details = _event_details(world.products)
     context = (draws, details, len(world.products), clock)
     return chain.from_iterable(_event_chunk(context, n) for _, n in _chunks(count))
@@ -182,8 +232,9 @@ _EVENT_LINE = '{{"event_id":"{}","event_type":"{}","customer_id":{},"occurred_at
 def _event_chunk(context, n: int) -> list[str]:
     draws, details, product_count, clock = context
     np = draws.np
-    customers, products = draws.customers(n), draws.products(n)
-    _, t = draws.times(customers, n)
+    customers = draws.customers(n)
+    products = draws.products(customers, n)
+    t = draws.times(customers, n)
     bits = draws.gen.integers(0, 1 << 10, n)
     kinds = np.asarray(EVENT_TYPE_INDEX)[bits & 63]
     detail = _detail_index(np, kinds, products, bits >> 6, product_count)

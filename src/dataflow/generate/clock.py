@@ -26,8 +26,6 @@ class Clock:
         days = range(self.day0, epoch_seconds(end) // DAY + 2)
         self.dates = [(EPOCH + timedelta(days=d)).strftime("%Y-%m-%d") for d in days]
         self.day_prefixes = [d + "T" for d in self.dates]
-        # November and December: the holiday season gets more orders
-        self.holiday = [d[5:7] in ("11", "12") for d in self.dates]
         self.times_of_day = [
             f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)
         ]

@@ -57,6 +57,7 @@ class GenerationManifest:
     config: dict
     hours: list[datetime]
     files: list[FileEntry]
+    story: dict = field(default_factory=dict)  # what was planted (dataflow.generate.story)
 
     def rows_by_source(self) -> dict[str, int]:
         """Data lines written per source, all hours and parts together."""
@@ -76,6 +77,15 @@ class GenerationManifest:
         """Entries of ``source`` (optionally of one landing hour), in write order."""
         return [f for f in self.files if f.source == source and hour in (None, f.hour)]
 
+    def planted_pairs(self) -> set[tuple[int, int]]:
+        """Bundled product pairs ``(product_id, associated_product_id)``, both directions."""
+        pairs = {(b["product_id"], b["associated_product_id"]) for b in self.story["bundles"]}
+        return pairs | {(b, a) for a, b in pairs}
+
+    def churner_ids(self) -> set[int]:
+        """Customers who stopped buying at least ``story.churners.quiet_days`` before H0."""
+        return set(self.story["churners"]["customer_ids"])
+
     def as_dict(self) -> dict:
         return {
             "run_name": self.run_name,
@@ -84,6 +94,7 @@ class GenerationManifest:
             "hours": [_iso(h) for h in self.hours],
             "rows_by_source": self.rows_by_source(),
             "defects_by_kind": self.defects_by_kind(),
+            "story": self.story,
             "files": [f.as_dict() for f in self.files],
         }
 

@@ -20,6 +20,7 @@ from dataflow.generate.config import GenerationConfig
 from dataflow.generate.defects import plan_defects
 from dataflow.generate.manifest import FileEntry, GenerationManifest, manifest_key
 from dataflow.generate.sinks import Sink
+from dataflow.generate.story import plant_story
 from dataflow.generate.world import World, build_customers, build_products
 from dataflow.generate.writer import FileSpec, write_stream
 
@@ -87,7 +88,10 @@ class _Run:
             products=build_products(world_rng, config.products, self.start, self.h0),
             customers=build_customers(world_rng, config.customers, self.start, self.h0),
         )
-        self.backfill_actors = bulk.tenure_weighted(self.world.customers, self.h0)
+        self.story = plant_story(self.world, config.seed, self.h0, self.clock)
+        self.backfill_actors = bulk.backfill_actors(
+            self.world.customers, self.story, self.start, self.h0
+        )
         self.next_transaction_id = 1
 
     def rows(self, source: str, plan: HourPlan, rng: random.Random) -> Iterator[str]:
@@ -104,9 +108,12 @@ class _Run:
             first_id = self.next_transaction_id
             self.next_transaction_id += plan.transactions
             return bulk.transaction_lines(
-                self.world, rng, plan.transactions, first_id, window, actors, self.clock
-            )
-        return bulk.event_lines(self.world, rng, plan.events, window, actors, self.clock)
+                self.world, rng, plan.transactions, first_id, window, actors, self.clock,
+                self.story,
+            )  # fmt: skip
+        return bulk.event_lines(
+            self.world, rng, plan.events, window, actors, self.clock, self.story
+        )
 
     def _product_rows(self, plan: HourPlan, rng: random.Random) -> Iterator[str]:
         products = self.world.products
@@ -125,7 +132,7 @@ class _Run:
     def _hour_actors(self, plan: HourPlan) -> bulk.CustomerPick:
         # this hour's sign-ups are already in the world; they act from the next hour on
         eligible = len(self.world.customers) - plan.customers_new
-        return bulk.CustomerPick(self.world.customers.cum_weights, eligible)
+        return bulk.hour_actors(self.world.customers, self.story, eligible)
 
 
 def generate_into(
@@ -149,6 +156,7 @@ def generate_into(
         config=config.as_dict(),
         hours=config.hours,
         files=files,
+        story=run.story.as_dict(),
     )
     sink.put(manifest.manifest_key, manifest.to_json().encode())
     return manifest

@@ -80,3 +80,32 @@ PAYMENT_TABLE = table(
     64,
 )  # fmt: skip
 STATUS_TABLE = table((("completed", 115), ("refunded", 8), ("cancelled", 5)), 128)
+
+# --- the planted story (see dataflow.generate.story) ------------------------------------
+# Bundles: (category, noun) of an anchor product and of the companion bought with it.
+BUNDLE_TEMPLATES: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = (
+    (("Home & Kitchen", "Coffee Maker"), ("Grocery", "Coffee Beans")),
+    (("Sports & Outdoors", "Tent"), ("Sports & Outdoors", "Backpack")),
+    (("Electronics", "Monitor"), ("Electronics", "Keyboard")),
+    (("Pet Supplies", "Dog Bed"), ("Pet Supplies", "Leash")),
+    (("Garden", "Grill"), ("Grocery", "Olive Oil")),
+    (("Electronics", "Tablet"), ("Electronics", "Headphones")),
+    (("Home & Kitchen", "Kettle"), ("Grocery", "Green Tea")),
+    (("Toys & Games", "Board Game"), ("Toys & Games", "Puzzle")),
+    (("Automotive", "Dash Cam"), ("Automotive", "Car Charger")),
+    (("Garden", "Planter"), ("Garden", "Seed Kit")),
+    (("Sports & Outdoors", "Yoga Mat"), ("Health", "Massager")),
+    (("Beauty", "Shampoo"), ("Beauty", "Serum")),
+)
+
+# Categories each segment buys more of (their products weigh PREFERRED_CATEGORY_FACTOR more).
+SEGMENT_CATEGORY_PREFERENCES: dict[str, tuple[str, ...]] = {
+    "premium": ("Electronics", "Home & Kitchen", "Beauty"),
+    "standard": ("Clothing", "Sports & Outdoors", "Toys & Games"),
+    "basic": ("Grocery", "Books", "Pet Supplies"),
+}
+
+# Relative order volume per calendar month (January first): Q4 is the busy season.
+MONTH_WEIGHTS: tuple[float, ...] = (
+    0.90, 0.85, 0.95, 0.95, 1.00, 1.00, 0.95, 1.00, 1.00, 1.25, 1.70, 2.10,
+)  # fmt: skip

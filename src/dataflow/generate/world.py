@@ -62,14 +62,14 @@ def build_products(rng: random.Random, count: int, start: int, end: int) -> Prod
         category, low, high, nouns = vocab.CATEGORIES[rng.randrange(len(vocab.CATEGORIES))]
         products.names.append(f"{rng.choice(vocab.ADJECTIVES)} {rng.choice(nouns)}")
         products.categories.append(category)
-        products.price_cents.append(_log_uniform_cents(rng, low, high))
+        products.price_cents.append(log_uniform_cents(rng, low, high))
         products.updated_at.append(start + int(rng.random() * (end - start)))
     weights = (rng.lognormvariate(0, PRODUCT_SKEW_SIGMA) for _ in range(count))
     products.cum_weights = list(accumulate(weights))
     return products
 
 
-def _log_uniform_cents(rng: random.Random, low: int, high: int) -> int:
+def log_uniform_cents(rng: random.Random, low: int, high: int) -> int:
     """Shop-style prices ending in .99, spread evenly on a log scale."""
     price = low * (high / low) ** rng.random()
     return max(99, round(price) * 100 - 1)

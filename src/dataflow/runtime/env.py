@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from dataflow.settings import LOCAL_AWS_ACCESS_KEY, LOCAL_AWS_SECRET_KEY, Settings
+from dataflow.webui import cosmos_dbt_docs_env
 
 TELEMETRY_OFF = {
     "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
@@ -59,6 +60,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_folder),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.plugins_folder),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "8",
@@ -80,6 +82,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "True",
         "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos_cache"),
+        **cosmos_dbt_docs_env(settings),  # dbt docs served in the web UI by Cosmos
         "AIRFLOW_CONN_WAREHOUSE": settings.postgres_url(settings.warehouse_db),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
     }
