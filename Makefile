@@ -37,7 +37,7 @@ demo: setup ## the platform end to end: services, data, Airflow runs, summary
 test: setup ## the whole test suite (starts its own Postgres + moto server)
 	$(VENV)/bin/pytest
 
-up: setup ## start Postgres, the AWS endpoint and Airflow (web UI on :8080)
+up: setup ## start Postgres, the AWS endpoint, Airflow (web UI on :8080) and the monitoring stack
 	$(DATAFLOW) up
 
 down: setup ## stop what `make up` started

@@ -210,6 +210,12 @@ def glue_figures(glue: dict | None) -> list[dict]:
     return figures
 
 
+def monitoring_figures(monitoring: dict | None) -> list[dict]:
+    from bench_monitoring import figures
+
+    return figures(monitoring)
+
+
 def all_figures(result: dict) -> list[dict]:
     pipeline = result.get("pipeline") or {}
     return (
@@ -223,6 +229,7 @@ def all_figures(result: dict) -> list[dict]:
         + equivalence_figures(pipeline)
         + streaming_figures(result.get("streaming"))
         + glue_figures(result.get("glue"))
+        + monitoring_figures(result.get("monitoring"))
     )
 
 

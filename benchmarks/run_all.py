@@ -62,6 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-parse", action="store_true", help="no DAG parse timing")
     parser.add_argument("--skip-glue", action="store_true", help="no customer_features job")
+    parser.add_argument(
+        "--skip-monitoring", action="store_true", help="no metrics exporter scrape timing"
+    )
     parser.add_argument("--loader-rows", type=int, help="rows of the loader benchmark")
     parser.add_argument("--parse-repeat", type=int, default=3)
     parser.add_argument("--skip-streaming", action="store_true", help="no streaming benchmark")
@@ -130,6 +133,13 @@ def run_parse(settings, args: argparse.Namespace) -> list[dict]:
     return parse_all(ROOT / "airflow" / "dags", airflow_subprocess_env(settings), args.parse_repeat)
 
 
+def run_monitoring(settings) -> dict:
+    from bench_machine import wait_until_quiet
+    from bench_monitoring import measure
+
+    return {**wait_until_quiet("exporter scrape"), **measure(settings)}
+
+
 def run_benchmarks(settings, args: argparse.Namespace) -> dict:
     """Every selected benchmark; the raw results."""
     from bench_pipeline import prepare
@@ -166,6 +176,9 @@ def run_selected(settings, args: argparse.Namespace) -> dict:
     if not args.skip_streaming:
         print("==> streaming benchmark", flush=True)
         result["streaming"] = run_streaming(args, settings.home / "bench")
+    if not args.skip_monitoring:
+        print("==> metrics exporter scrape timing", flush=True)
+        result["monitoring"] = run_monitoring(settings)
     if not args.skip_parse:
         print("==> DAG parse timing", flush=True)
         try:

@@ -15,6 +15,15 @@ os.environ.setdefault("DATAFLOW_HOME", str(ROOT / ".dataflow" / "test"))
 os.environ.setdefault("DATAFLOW_PG_PORT", "54339")
 os.environ.setdefault("DATAFLOW_MOTO_PORT", "5056")
 os.environ.setdefault("DATAFLOW_AIRFLOW_PORT", "8089")
+for _name, _port in {  # the monitoring stack of the test runtime (dataflow.monitoring.services)
+    "EXPORTER": 19108,
+    "PROMETHEUS": 19090,
+    "ALERTMANAGER": 19093,
+    "NODE_EXPORTER": 19100,
+    "PG_EXPORTER": 19187,
+    "SINK": 19109,
+}.items():
+    os.environ.setdefault(f"DATAFLOW_{_name}_PORT", str(_port))
 
 import pytest  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402

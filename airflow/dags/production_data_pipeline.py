@@ -38,6 +38,10 @@ producer, on its second attempt, skips, and each model task reruns its own model
 (`dbt run --select <model>`, then its tests) — the same result, several times slower than
 a first attempt. Clearing one failed model task reruns just that model.
 
+**`monitoring`** — `update_monitoring_metrics` records the run's rows and wall time per stage
+(`audit.pipeline_stage_metrics`) for the metrics exporter; dashboards, alerts and their
+runbooks: `monitoring/README.md`.
+
 **Where results are** (served by this Airflow; also under *Browse* in the menu)
 - [GX Data Docs](/dataflow/data-docs/index.html): every validation run with its failed
   expectations; copy in `s3://dataflow-docs/data_docs/`.

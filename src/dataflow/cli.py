@@ -19,6 +19,7 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from dataflow.monitoring.services import print_monitoring_up
     from dataflow.runtime import ensure_data_services
     from dataflow.runtime.airflow import ensure_admin_password, start_airflow
     from dataflow.runtime.env import apply_service_env
@@ -40,16 +41,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     )
     if not settings.auto_schedule:
         print("Schedule      off locally: runs come from the API or UI (DATAFLOW_AUTO_SCHEDULE=1)")
+    print_monitoring_up(settings)
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    from dataflow.monitoring.services import stop_monitoring
     from dataflow.runtime.airflow import stop_airflow
     from dataflow.runtime.moto import stop_moto_server
     from dataflow.runtime.postgres import stop_postgres
 
     settings = get_settings()
-    stopped = stop_airflow(settings)
+    stopped = stop_monitoring(settings) + stop_airflow(settings)
     if stop_moto_server(settings):
         stopped.append("moto")
     if settings.local_postgres and stop_postgres(settings):
@@ -59,6 +62,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from dataflow.monitoring.services import running_services as monitoring_services
     from dataflow.runtime.airflow import running_services
     from dataflow.runtime.moto import moto_running
     from dataflow.runtime.postgres import postgres_running
@@ -69,6 +73,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         ("moto", moto_running(settings) if settings.local_aws else None),
     ]
     rows += [(name, pid is not None) for name, pid in running_services(settings).items()]
+    rows += [(name, pid is not None) for name, pid in monitoring_services(settings).items()]
     for name, up in rows:
         state = "external" if up is None else ("running" if up else "stopped")
         print(f"{name:<14} {state}")
@@ -131,6 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from dataflow.generate.cli import add_arguments as add_generate_arguments
+    from dataflow.monitoring.cli import add_commands as add_monitoring_commands
     from dataflow.streaming.cli import add_stream_parser
 
     parser = argparse.ArgumentParser(
@@ -167,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="deploy: create/update every stack; check: list declared resources that do not exist",
     )
     infra.set_defaults(func=cmd_infra)
+
+    add_monitoring_commands(sub)
 
     gen = sub.add_parser("generate", help="write synthetic source data to the landing bucket")
     add_generate_arguments(gen)

@@ -106,18 +106,24 @@ def run_streaming(ctx: DemoContext) -> None:
         raise DemoStepFailed(f"streaming: {result.error} (see {ctx.settings.run_dir}/demo/)")
 
 
+def run_monitoring(ctx: DemoContext) -> None:
+    """Prometheus, Alertmanager and the exporters up; one ``monitoring_and_alerting`` run."""
+    from dataflow.monitoring.report import run_monitoring_step
+
+    if not run_monitoring_step(ctx.settings):
+        raise DemoStepFailed("monitoring_and_alerting did not succeed; its task logs say why")
+
+
 def show_summary(ctx: DemoContext) -> None:
+    """The operator summary, the story the marts recovered, and what monitoring sees."""
+    from dataflow.monitoring.report import print_monitoring_summary
+    from dataflow.story import print_story
     from dataflow.summary import print_summary
 
     outcomes = [(f"{r.interval_start:%Y-%m-%d %H:00}", r.ok, r.seconds or 0.0) for r in ctx.runs]
     print_summary(ctx.settings, outcomes, run_ids=[r.run_id for r in ctx.runs])
-
-
-def show_story(ctx: DemoContext) -> None:
-    """What the marts recovered of the structure the generator planted."""
-    from dataflow.story import print_story
-
     print_story(ctx.settings, ctx.landing)
+    print_monitoring_summary(ctx.settings)
 
 
 DEMO_STEPS: tuple[DemoStep, ...] = (
@@ -125,8 +131,8 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("Synthetic source data into the landing bucket", generate_data),
     DemoStep(f"{DAG_ID} through the Airflow scheduler (backfill)", run_pipeline),
     DemoStep("Streaming: Kinesis → consumer Lambda → lake → raw.events", run_streaming),
+    DemoStep("Monitoring: Prometheus, Alertmanager, monitoring_and_alerting", run_monitoring),
     DemoStep("Summary", show_summary),
-    DemoStep("The story in the data: planted bundles, tastes, Q4, churners", show_story),
 )
 
 

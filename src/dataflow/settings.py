@@ -24,6 +24,24 @@ Environment variables (all optional):
 ``DATAFLOW_LAKE_BUCKET``       default ``dataflow-lake``
 ``DATAFLOW_DOCS_BUCKET``       default ``dataflow-docs``
 ``DATAFLOW_AIRFLOW_PORT``      web UI / API port (default 8080)
+``DATAFLOW_AIRFLOW_API_URL``   Airflow REST API base URL (default ``http://localhost:<port>``)
+``DATAFLOW_AIRFLOW_API_USER``  REST API user (default ``admin``)
+``DATAFLOW_AIRFLOW_API_PASSWORD``  its password (default: the local runtime's generated one)
+``DATAFLOW_EXPORTER_PORT``     metrics exporter ``/metrics`` port (default 9108)
+``DATAFLOW_PROMETHEUS_PORT``   local Prometheus (default 9090)
+``DATAFLOW_ALERTMANAGER_PORT`` local Alertmanager (default 9093)
+``DATAFLOW_NODE_EXPORTER_PORT``  node exporter (default 9100)
+``DATAFLOW_PG_EXPORTER_PORT``  postgres exporter (default 9187)
+``DATAFLOW_EXPORTER_URL``, ``DATAFLOW_PROMETHEUS_URL``, ``DATAFLOW_ALERTMANAGER_URL``
+                               where they are reached when not on 127.0.0.1 (containers)
+``DATAFLOW_SINK_PORT``         local receiver of the chat/on-call webhooks when no URL is set (9109)
+``DATAFLOW_CHAT_WEBHOOK_URL``  Slack-compatible incoming webhook for warnings (default: local sink)
+``DATAFLOW_ONCALL_WEBHOOK_URL``  webhook of the on-call pager, beside SNS (default: local sink)
+``DATAFLOW_ALERT_RENOTIFY_MINUTES``  re-notify an open alert after this long (default 240)
+``DATAFLOW_SCRAPE_INTERVAL``   Prometheus scrape and rule evaluation interval (default ``30s``)
+``DATAFLOW_ALERT_GROUP_WAIT``  Alertmanager's wait before a new group's first notification (``30s``)
+``DATAFLOW_ALERT_FOR_OVERRIDE``  replace every alert's ``for:`` in the *deployed* rules (drills
+                               and tests, e.g. ``0s``; default: the rules' own)
 ``DATAFLOW_BROWSER``           Chromium binary of the web-UI browser test (default
                                ``/usr/bin/chromium``, Debian's; playwright never downloads one)
 ``DATAFLOW_DBT_THREADS``       dbt threads of every invocation (default 4): the watcher
@@ -181,6 +199,24 @@ class Settings:
     spark_shuffle_partitions: int = 8
     spark_jdbc_partitions: int = 2
     jdbc_jar: Path = Path("/usr/share/java/postgresql.jar")
+    airflow_api_url: str = ""
+    airflow_api_user: str = "admin"
+    airflow_api_password: str | None = None
+    exporter_port: int = 9108
+    prometheus_port: int = 9090
+    alertmanager_port: int = 9093
+    node_exporter_port: int = 9100
+    pg_exporter_port: int = 9187
+    sink_port: int = 9109
+    chat_webhook_url: str | None = None
+    oncall_webhook_url: str | None = None
+    alert_renotify_minutes: int = 240
+    scrape_interval: str = "30s"
+    alert_group_wait: str = "30s"
+    alert_for_override: str | None = None
+    # Where other processes reach the exporter/Prometheus/Alertmanager when not on 127.0.0.1
+    # (containers): DATAFLOW_EXPORTER_URL, DATAFLOW_PROMETHEUS_URL, DATAFLOW_ALERTMANAGER_URL.
+    service_urls: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     browser_path: str = "/usr/bin/chromium"
     pg_bin: Path | None = None
@@ -278,6 +314,38 @@ class Settings:
     def airflow_url(self) -> str:
         return f"http://localhost:{self.airflow_port}"
 
+    @property
+    def monitoring_home(self) -> Path:
+        """Generated Prometheus/Alertmanager config and their data (``<home>/monitoring``)."""
+        return self.home / "monitoring"
+
+    @property
+    def exporter_url(self) -> str:
+        return self.service_urls.get("exporter") or f"http://127.0.0.1:{self.exporter_port}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return self.service_urls.get("prometheus") or f"http://127.0.0.1:{self.prometheus_port}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return self.service_urls.get("alertmanager") or f"http://127.0.0.1:{self.alertmanager_port}"
+
+    @property
+    def sink_url(self) -> str:
+        """The local webhook receiver (stands in for Slack and the pager locally)."""
+        return f"http://127.0.0.1:{self.sink_port}"
+
+    @property
+    def chat_url(self) -> str:
+        """Where warnings go: the configured chat webhook, else the local sink."""
+        return self.chat_webhook_url or f"{self.sink_url}/hooks/chat"
+
+    @property
+    def oncall_url(self) -> str:
+        """The on-call webhook (beside the SNS topic): configured, else the local sink."""
+        return self.oncall_webhook_url or f"{self.sink_url}/hooks/oncall"
+
     def landing_uri(self, key: str = "") -> str:
         return f"s3://{self.landing_bucket}/{key}"
 
@@ -331,6 +399,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         host, port = "127.0.0.1", int(env.get("DATAFLOW_PG_PORT", "54329"))
         user, password = LOCAL_PG_USER, LOCAL_PG_PASSWORD
     local_aws = _flag(env.get("DATAFLOW_LOCAL_AWS"), default=True)
+    airflow_port = int(env.get("DATAFLOW_AIRFLOW_PORT", "8080"))
     moto_port = int(env.get("DATAFLOW_MOTO_PORT", "5055"))
     endpoint = env.get("AWS_ENDPOINT_URL") or (
         f"http://127.0.0.1:{moto_port}" if local_aws else None
@@ -352,7 +421,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         landing_bucket=env.get("DATAFLOW_LANDING_BUCKET", "dataflow-landing"),
         lake_bucket=env.get("DATAFLOW_LAKE_BUCKET", "dataflow-lake"),
         docs_bucket=env.get("DATAFLOW_DOCS_BUCKET", "dataflow-docs"),
-        airflow_port=int(env.get("DATAFLOW_AIRFLOW_PORT", "8080")),
+        airflow_port=airflow_port,
+        airflow_api_url=env.get("DATAFLOW_AIRFLOW_API_URL") or f"http://localhost:{airflow_port}",
+        airflow_api_user=env.get("DATAFLOW_AIRFLOW_API_USER", "admin"),
+        airflow_api_password=env.get("DATAFLOW_AIRFLOW_API_PASSWORD") or None,
+        exporter_port=int(env.get("DATAFLOW_EXPORTER_PORT", "9108")),
+        prometheus_port=int(env.get("DATAFLOW_PROMETHEUS_PORT", "9090")),
+        alertmanager_port=int(env.get("DATAFLOW_ALERTMANAGER_PORT", "9093")),
+        node_exporter_port=int(env.get("DATAFLOW_NODE_EXPORTER_PORT", "9100")),
+        pg_exporter_port=int(env.get("DATAFLOW_PG_EXPORTER_PORT", "9187")),
+        sink_port=int(env.get("DATAFLOW_SINK_PORT", "9109")),
+        chat_webhook_url=env.get("DATAFLOW_CHAT_WEBHOOK_URL") or None,
+        oncall_webhook_url=env.get("DATAFLOW_ONCALL_WEBHOOK_URL") or None,
+        alert_renotify_minutes=int(env.get("DATAFLOW_ALERT_RENOTIFY_MINUTES", "240")),
+        scrape_interval=env.get("DATAFLOW_SCRAPE_INTERVAL", "30s"),
+        alert_group_wait=env.get("DATAFLOW_ALERT_GROUP_WAIT", "30s"),
+        alert_for_override=env.get("DATAFLOW_ALERT_FOR_OVERRIDE") or None,
+        service_urls={
+            name: env[f"DATAFLOW_{name.upper()}_URL"]
+            for name in ("exporter", "prometheus", "alertmanager")
+            if env.get(f"DATAFLOW_{name.upper()}_URL")
+        },
         browser_path=env.get("DATAFLOW_BROWSER", "/usr/bin/chromium"),
         dbt_threads=_positive_int(env.get("DATAFLOW_DBT_THREADS"), 4, "DATAFLOW_DBT_THREADS"),
         full_refresh_hour=_full_refresh_hour(env.get("DATAFLOW_FULL_REFRESH_HOUR")),

@@ -7,6 +7,7 @@ Applied idempotently by :func:`bootstrap_warehouse`; dbt owns ``staging``, ``int
 from __future__ import annotations
 
 from dataflow.contracts import LINEAGE_COLUMNS, SOURCES, Source
+from dataflow.monitoring.store import MONITORING_DDL
 from dataflow.settings import Settings
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "snapshots", "audit")
@@ -90,7 +91,7 @@ def raw_table_ddl(source: Source) -> str:
 def warehouse_ddl() -> str:
     schemas = "".join(f"create schema if not exists {s};\n" for s in SCHEMAS)
     raw = "".join(raw_table_ddl(s) for s in SOURCES.values())
-    return schemas + raw + AUDIT_DDL + AUDIT_MIGRATIONS
+    return schemas + raw + AUDIT_DDL + AUDIT_MIGRATIONS + MONITORING_DDL
 
 
 def bootstrap_warehouse(settings: Settings) -> None:

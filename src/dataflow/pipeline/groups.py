@@ -11,6 +11,7 @@ from datetime import timedelta
 from airflow.sdk import TaskGroup, task
 
 from dataflow.contracts import BATCH_SOURCES
+from dataflow.monitoring.tasks import monitoring
 from dataflow.pipeline import tasks
 from dataflow.settings import get_settings
 
@@ -109,5 +110,12 @@ def aws_integration() -> TaskGroup:
     return group
 
 
-# The pipeline's stages, in order. Later stages (monitoring) append here.
-PRODUCTION_PIPELINE_GROUPS = (data_ingestion, quality_validation, transformations, aws_integration)
+# The pipeline's stages, in order. New stages go before monitoring, which records the run's
+# figures and stays last.
+PRODUCTION_PIPELINE_GROUPS = (
+    data_ingestion,
+    quality_validation,
+    transformations,
+    aws_integration,
+    monitoring,
+)

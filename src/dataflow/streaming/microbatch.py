@@ -2,11 +2,12 @@
 
 S3 ObjectCreated notifications of ``landing/events/`` go to an SQS queue (the landing
 bucket's ``NotificationConfiguration`` in the storage stack); an ``AssetWatcher`` on the
-common-messaging SQS trigger, run by the triggerer, turns each batch of messages into an asset
-event whose payload carries them. Each run loads exactly the files those messages name,
-with the batch path's own loader (``ingest.load_files``: same quarantine, same audit, and file-level idempotency, so the
-hourly ``production_data_pipeline`` passing over the same hour later never loads a file's rows
-twice), runs the events GX suite on the landing hours it touched, and builds the events models.
+common-messaging SQS trigger, run by the triggerer, turns each batch of messages into an
+asset event whose payload carries them. Each run loads exactly the files those messages
+name, with the batch path's own loader (``ingest.load_files``: same quarantine, same audit,
+and file-level idempotency, so the hourly ``production_data_pipeline`` passing over the same
+hour later never loads a file's rows twice), runs the events GX suite on the landing hours
+it touched, and builds the events models.
 
 The trigger deletes messages once it has turned them into an asset event; a failed run is
 rerun (Clear) with the same asset events, and any event file the micro-batch never saw is still
