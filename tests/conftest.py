@@ -104,6 +104,7 @@ def airflow_services(settings, dbt_manifest, _airflow_started_by_session):
     return settings
 
 
+@pytest.fixture(scope="session")
 def spark():
     """One local SparkSession for the whole test session (JVM start-up is slow)."""
     from dataflow.features.local import local_spark_session

@@ -115,6 +115,7 @@ def contract_event_lines(seed: int, count: int, now: datetime) -> Iterator[str]:
     """Events of the generator's contract for a small world, timed in the minute before ``now``."""
     from dataflow.generate import bulk
     from dataflow.generate.clock import Clock, epoch_seconds
+    from dataflow.generate.story import plant_story
     from dataflow.generate.world import World, build_customers, build_products
 
     end = epoch_seconds(now)
@@ -126,8 +127,9 @@ def contract_event_lines(seed: int, count: int, now: datetime) -> Iterator[str]:
     )
     visitors = bulk.CustomerPick(world.customers.cum_weights, len(world.customers.cum_weights))
     clock = Clock(now - timedelta(days=366), now + timedelta(days=1))
+    story = plant_story(world, seed, end - 3600, clock)
     rng = random.Random(f"{seed}/stream-events")
-    return bulk.event_lines(world, rng, count, (end - 60, end), visitors, clock)
+    return bulk.event_lines(world, rng, count, (end - 60, end), visitors, clock, story)
 
 
 def make_anomalous(event: dict, rng: random.Random) -> dict:
