@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronTriggerTimetable, dag
+from airflow.sdk import dag
 
 from dataflow.monitoring.tasks import (
     check_system_health,
@@ -40,6 +40,8 @@ from dataflow.monitoring.tasks import (
     monitor_data_freshness,
     monitor_performance,
 )
+from dataflow.pipeline.schedules import every_15_minutes
+from dataflow.settings import get_settings
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
@@ -52,7 +54,7 @@ DEFAULT_ARGS = {
 
 @dag(
     dag_id="monitoring_and_alerting",
-    schedule=CronTriggerTimetable("*/15 * * * *", timezone="UTC"),
+    schedule=every_15_minutes(get_settings()),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

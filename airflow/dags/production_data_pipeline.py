@@ -56,10 +56,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag
+from airflow.sdk import Param, chain, dag
 
 from dataflow.pipeline.dbt import DAG_MACROS
 from dataflow.pipeline.groups import PRODUCTION_PIPELINE_GROUPS
+from dataflow.pipeline.schedules import hourly_intervals
+from dataflow.settings import get_settings
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
@@ -73,8 +75,8 @@ DEFAULT_ARGS = {
 @dag(
     dag_id="production_data_pipeline",
     # "@hourly" with data intervals [t, t+1h) (a plain "@hourly" string would give a
-    # zero-width CronTriggerTimetable interval in Airflow 3).
-    schedule=CronDataIntervalTimetable("@hourly", timezone="UTC"),
+    # zero-width CronTriggerTimetable interval in Airflow 3); on demand locally.
+    schedule=hourly_intervals(get_settings()),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

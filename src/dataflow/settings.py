@@ -49,9 +49,10 @@ Environment variables (all optional):
 ``DATAFLOW_FULL_REFRESH_HOUR`` UTC hour 0-23 of the daily safety-net ``--full-refresh`` run
                                (default 0: the run whose interval ends at 00:00 UTC);
                                ``off`` disables it
-``DATAFLOW_AUTO_SCHEDULE``     ``1`` lets the local scheduler create the hourly runs on its
-                               own clock (``[scheduler] use_job_schedule``); default ``0``:
-                               locally only runs created through the API or UI happen
+``DATAFLOW_AUTO_SCHEDULE``     ``1``: the scheduler starts the time-based DAGs' runs on its own
+                               clock (the image sets it); default ``0``: they run only as
+                               backfills, API or UI triggers (asset-triggered DAGs run either
+                               way; see dataflow.pipeline.schedules)
 ``DATAFLOW_DBT_MANIFEST``      the manifest Cosmos renders the DAG from (default
                                ``<DATAFLOW_HOME>/dbt/manifest.json``; the image bakes one in)
 ``DATAFLOW_RUN_TIMEOUT``       seconds a DAG run created through the API may take before the

@@ -203,7 +203,9 @@ def ui_run(settings, logged_in, ui_interval, shots) -> dict:
     _open_dag(settings, page)
     page.get_by_role("button", name="Trigger Dag").click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_text("Unpause production_data_pipeline on trigger").wait_for()
+    # The dialog offers "Unpause ... on trigger" only while the DAG is paused (an earlier
+    # module's runs may have unpaused it; locally that starts no runs on the clock).
+    dialog.get_by_role("button", name="Trigger", exact=True).wait_for()
     page.screenshot(path=shots / "04_trigger.png")
     dialog.get_by_role("button", name="Trigger", exact=True).click()
     page.get_by_text("Dag run has been successfully triggered").first.wait_for()

@@ -82,9 +82,6 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": settings.airflow_url,
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "True",
-        # Locally the landing data sits at the generator's hours, not at the wall clock's:
-        # runs come from the API (demo/bench/tests backfills) or the UI unless asked otherwise.
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(settings.auto_schedule),
         "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos_cache"),
         **cosmos_dbt_docs_env(settings),  # dbt docs served in the web UI by Cosmos
         # The watcher producer would rewrite a Variable with all its XComs on every push (~2,300
