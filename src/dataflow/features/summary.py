@@ -22,13 +22,16 @@ def _summary_stats(settings: Settings, s3, location: str) -> dict:
     return pq.read_table(io.BytesIO(body)).to_pylist()[0]
 
 
-def _partition_rows(glue) -> list[tuple]:
+def _partition_rows(settings: Settings, s3, glue) -> list[tuple]:
+    """(value segment, customer segment, parquet files) of every registered partition."""
     from dataflow.features.catalog import current_partitions
 
-    return [
-        (v[0], v[1], loc.rsplit("/runs/", 1)[-1])
-        for v, loc in sorted(current_partitions(glue).items())
-    ]
+    rows = []
+    for values, location in sorted(current_partitions(glue).items()):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+        rows.append((values[0], values[1], sum(o["Key"].endswith(".parquet") for o in listed)))
+    return rows
 
 
 def print_features_summary(settings: Settings) -> None:
