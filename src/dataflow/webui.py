@@ -60,7 +60,7 @@ def cosmos_dbt_docs_env(settings: Settings) -> dict[str, str]:
     """Airflow configuration that makes Cosmos serve the dbt docs ``publish_dbt_docs`` built."""
     projects = {
         DBT_DOCS_SLUG: {
-            "dir": str(settings.dbt_target_dir),
+            "dir": str(settings.dbt_docs_target_dir),
             "index": "index.html",
             "name": "dbt docs",
         }

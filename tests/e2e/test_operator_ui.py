@@ -289,7 +289,7 @@ def test_a_task_log_shows_what_the_load_did(settings, logged_in, ui_run, ui_inte
     landed = sum(f.rows for f in ui_interval[2].files_for("transactions"))
 
     assert page.get_by_text(task, exact=True).count() >= 1
-    assert f"1 file(s), {landed} received" in line.inner_text()
+    assert f"1 file(s) (0 skipped), {landed} received" in line.inner_text()
 
 
 def _follow_doc_link(settings, page, name: str):

@@ -32,7 +32,7 @@ def test_cosmos_serves_the_dbt_docs_that_publish_dbt_docs_builds():
 
     projects = json.loads(webui.cosmos_dbt_docs_env(settings)["AIRFLOW__COSMOS__DBT_DOCS_PROJECTS"])
 
-    assert projects[webui.DBT_DOCS_SLUG]["dir"] == str(settings.dbt_target_dir)
+    assert projects[webui.DBT_DOCS_SLUG]["dir"] == str(settings.dbt_docs_target_dir)
     assert webui.DBT_DOCS_URL == f"/cosmos/{webui.DBT_DOCS_SLUG}/dbt_docs_index.html"
 
 
