@@ -36,4 +36,10 @@ def test_files_are_loaded_then_validated_then_built_with_their_tests(dag):
     validate = dag.get_task("validate_events")
 
     assert load.downstream_task_ids == {"validate_events"}
-    assert validate.downstream_task_ids == {"events_models.stg_raw__events_model_build"}
+    batch = dag.get_task("events_models.int_transform_batches_model_build")
+    files = dag.get_task("events_models.int_landed_files_tracked_model_build")
+    events = dag.get_task("events_models.stg_raw__events_model_build")
+    # a new batch, the file loads it saw, then the events models read their changed files
+    assert validate.downstream_task_ids == {batch.task_id}
+    assert files.task_id in batch.downstream_task_ids
+    assert events.task_id in files.downstream_task_ids

@@ -107,3 +107,33 @@ def rows_by_customer(files: dict[str, list[dict]]) -> dict[int, dict]:
 
 def utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def forget_registered_features(glue) -> None:
+    """Clear the as_of the catalog's features tables hold, as before any run (test set-up).
+
+    A module that empties the warehouse starts the marts' history anew; without this, the
+    features an earlier module registered at a later as_of (e.g. the web-UI run of the
+    current hour) would win over this module's, as they would in production.
+    """
+    from dataflow.features.catalog import (
+        AS_OF_PARAMETER,
+        DATABASE,
+        FEATURE_COLUMNS,
+        FEATURES_TABLE,
+        SNAPSHOT_PARAMETER,
+        SUMMARY_COLUMNS,
+        SUMMARY_TABLE,
+        table_input,
+    )
+
+    for name, columns in ((FEATURES_TABLE, FEATURE_COLUMNS), (SUMMARY_TABLE, SUMMARY_COLUMNS)):
+        table = glue.get_table(DatabaseName=DATABASE, Name=name)["Table"]
+        kept = {
+            k: v
+            for k, v in table.get("Parameters", {}).items()
+            if k not in (AS_OF_PARAMETER, SNAPSHOT_PARAMETER)
+        }
+        location = table["StorageDescriptor"]["Location"]
+        document = table_input(name, columns, location, kept)
+        glue.update_table(DatabaseName=DATABASE, TableInput=document)

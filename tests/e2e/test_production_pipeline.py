@@ -48,8 +48,13 @@ def explain(outcome):
 
 @pytest.fixture(scope="module")
 def fresh_warehouse(settings):
-    """Start from empty raw/audit tables and no dbt relations."""
+    """Start from empty raw/audit tables, no dbt relations and no registered lake features."""
     import psycopg
+
+    from dataflow.aws import aws_client
+    from tests.e2e import lake_features
+
+    lake_features.forget_registered_features(aws_client(settings, "glue"))
 
     with psycopg.connect(settings.warehouse_url, autocommit=True) as conn:
         conn.execute(

@@ -28,6 +28,9 @@ DAG_ID = "events_microbatch"
 ASSET_NAME = "landing_events_files"
 WATCHER_NAME = "landing_events_queue"
 EVENTS_MODELS = ("stg_raw__events",)  # the dbt models built from raw.events
+# The incremental bookkeeping the events models read their changed files from: a new batch,
+# then the file loads it saw (dbt/README.md, "Incremental models"); built first.
+BATCH_MODELS = ("int_transform_batches", "int_landed_files_tracked")
 
 
 # --- parse time: the asset and its watcher (no AWS call) ------------------------------------
@@ -118,7 +121,7 @@ def events_dbt_configs(settings: Settings) -> dict[str, Any]:
     """Cosmos configuration of the batch DAG, narrowed to the events models.
 
     ``dbt build`` per model (its tests in the same task), executed locally in the task
-    (``ExecutionMode.LOCAL``, in-process dbt runner): for two small models one task each
+    (``ExecutionMode.LOCAL``, in-process dbt runner): for a few small models one task each
     starts sooner than the batch DAG's watcher producer plus consumers, on a path measured in
     minutes. No interval vars: an asset-triggered run has no data interval, and the events
     models read all of ``raw.events``.
@@ -132,7 +135,9 @@ def events_dbt_configs(settings: Settings) -> dict[str, Any]:
 
     configs = cosmos_configs(settings)
     configs["render_config"] = dataclasses.replace(
-        configs["render_config"], select=list(EVENTS_MODELS), test_behavior=TestBehavior.BUILD
+        configs["render_config"],
+        select=[*BATCH_MODELS, *EVENTS_MODELS],
+        test_behavior=TestBehavior.BUILD,
     )
     configs["execution_config"] = ExecutionConfig(
         execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
