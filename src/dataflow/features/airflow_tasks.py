@@ -11,10 +11,11 @@ from dataflow.settings import Settings, get_settings
 
 @task(task_id="trigger_glue_etl", execution_timeout=timedelta(hours=1))
 def run_customer_features_on_local_spark(data_interval_end=None):
-    """The features job script on local Spark, its output published to the lake bucket."""
-    from dataflow.features.runner import run_features_locally
+    """The features job script on local Spark (as of the marts), published to the lake bucket."""
+    from dataflow.features.runner import marts_as_of, run_features_locally
 
-    return run_features_locally(get_settings(), data_interval_end)
+    settings = get_settings()
+    return run_features_locally(settings, marts_as_of(settings, data_interval_end))
 
 
 @task

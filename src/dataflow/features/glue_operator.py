@@ -17,9 +17,8 @@ from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from dataflow.features import lake
 from dataflow.features.artifacts import LIBRARY_NAME, library_zip
 from dataflow.features.local import JOB_NAME, job_script
-from dataflow.features.runner import trigger_result
+from dataflow.features.runner import marts_as_of, trigger_result
 from dataflow.settings import Settings, get_settings
-from dataflow.timeutil import to_utc
 
 
 class GlueJobMissingError(RuntimeError):
@@ -52,7 +51,7 @@ class CustomerFeaturesGlueJobOperator(GlueJobOperator):
 
     def execute(self, context):
         settings = get_settings()
-        as_of = to_utc(context["data_interval_end"])
+        as_of = marts_as_of(settings, context["data_interval_end"])
         snapshot_id = lake.new_snapshot_id(as_of)
         self.script_args = {**self.script_args, **glue_job_arguments(settings, as_of, snapshot_id)}
         if not self.hook.has_job(self.job_name):

@@ -19,6 +19,22 @@ from dataflow.settings import Settings
 from dataflow.timeutil import to_utc
 
 
+def marts_as_of(settings: Settings, interval_end: datetime) -> datetime:
+    """The as_of the features are computed at: the marts' own (``customer_360.as_of``).
+
+    The marts are as of the end of the latest interval loaded so far, which a rerun of an older
+    interval keeps (dbt/README.md); ``interval_end`` is the answer only before any mart exists.
+    """
+    import psycopg
+
+    with psycopg.connect(settings.warehouse_url) as conn:
+        try:
+            (as_of,) = conn.execute("select max(as_of) from marts.customer_360").fetchone()
+        except psycopg.errors.UndefinedTable:
+            as_of = None
+    return to_utc(as_of if as_of is not None else interval_end)
+
+
 def trigger_result(snapshot_id: str, as_of: datetime, **details) -> dict:
     """What ``trigger_glue_etl`` hands to ``register_lake_partitions`` (XCom, JSON)."""
     return {"snapshot_id": snapshot_id, "as_of": to_utc(as_of).isoformat(), **details}
