@@ -192,6 +192,15 @@ class AirflowApi:
     def run(self, dag_id: str, run_id: str):
         return self._api("DagRunApi").get_dag_run(dag_id, run_id)
 
+    def cancel_backfill(self, backfill_id: int) -> None:
+        self._api("BackfillApi").cancel_backfill(backfill_id)
+
+    def fail_run(self, dag_id: str, run_id: str) -> None:
+        from airflow_client.client.models import DagRunMutableStates, DAGRunPatchBody
+
+        body = DAGRunPatchBody(state=DagRunMutableStates.FAILED)
+        self._api("DagRunApi").patch_dag_run(dag_id, run_id, body)
+
     def delete_run(self, dag_id: str, run_id: str) -> None:
         self._api("DagRunApi").delete_dag_run(dag_id, run_id)
 
@@ -302,8 +311,7 @@ def run_intervals(
     api = AirflowApi(settings)
     wait_for_dag(api, dag_id)
     if fresh:
-        for run in api.runs_between(dag_id, hours[0], hours[-1]):
-            api.delete_run(dag_id, run.dag_run_id)
+        _discard_runs(api, dag_id, hours)
     api.unpause(dag_id)
     _wait_until(lambda: not api.active_backfills(dag_id), "an earlier backfill to complete")
     backfill_id = api.create_backfill(dag_id, hours[0], hours[-1])
@@ -333,6 +341,17 @@ def trigger_run(
     )
     run = api.run(dag_id, run_id)
     return _outcome(api, run)
+
+
+def _discard_runs(api: AirflowApi, dag_id: str, hours: list[datetime]) -> None:
+    """Delete the runs of ``hours``; an unfinished earlier backfill is cancelled first, and
+    its runs still active are marked failed (Airflow deletes no running run)."""
+    for backfill_id in api.active_backfills(dag_id):
+        api.cancel_backfill(backfill_id)
+    for run in api.runs_between(dag_id, hours[0], hours[-1]):
+        if str(run.state.value) not in FINISHED_RUN_STATES:
+            api.fail_run(dag_id, run.dag_run_id)
+        api.delete_run(dag_id, run.dag_run_id)
 
 
 def _wait_until(done: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
