@@ -16,7 +16,6 @@ import json
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -106,32 +105,18 @@ def stack(settings, pipeline_run):
 
 @pytest.fixture(scope="module")
 def oncall_queue(settings):
-    """An SQS queue subscribed to the alerts topic (raw delivery), drained by each call."""
-    from dataflow.aws import aws_client
-    from dataflow.monitoring.notify import alerts_topic_arn
+    """An SQS queue subscribed (raw delivery) to the alerts topic; each call returns every
+    body received so far."""
+    from tests.alerts_support import alerts_topic_queue
 
-    sqs, sns = aws_client(settings, "sqs"), aws_client(settings, "sns")
-    url = sqs.create_queue(QueueName=f"e2e-oncall-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    sub = sns.subscribe(
-        TopicArn=alerts_topic_arn(settings),
-        Protocol="sqs",
-        Endpoint=arn["QueueArn"],
-        Attributes={"RawMessageDelivery": "true"},
-        ReturnSubscriptionArn=True,
-    )["SubscriptionArn"]
     received: list[str] = []
+    with alerts_topic_queue(settings, "e2e-oncall") as receive:
 
-    def drain() -> list[str]:
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
-            for m in batch:
-                received.append(m["Body"])
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        return received
+        def drain() -> list[str]:
+            received.extend(receive())
+            return received
 
-    yield drain
-    sns.unsubscribe(SubscriptionArn=sub)
-    sqs.delete_queue(QueueUrl=url)
+        yield drain
 
 
 def dag_messages(bodies: list[str], table: str) -> list[dict]:

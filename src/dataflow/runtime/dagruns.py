@@ -333,14 +333,12 @@ def trigger_run(
     wait_for_dag(api, dag_id)
     api.unpause(dag_id)
     run_id = api.trigger(dag_id, logical_date, conf)
-    run = api.run(dag_id, run_id)
     _wait_until(
         lambda: str(api.run(dag_id, run_id).state.value) in FINISHED_RUN_STATES,
         f"run {run_id} of {dag_id} to finish",
         timeout=settings.run_timeout_s,
     )
-    run = api.run(dag_id, run_id)
-    return _outcome(api, run)
+    return _outcome(api, api.run(dag_id, run_id))
 
 
 def _discard_runs(api: AirflowApi, dag_id: str, hours: list[datetime]) -> None:

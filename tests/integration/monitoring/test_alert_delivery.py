@@ -21,31 +21,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def oncall_queue(settings):
     """An SQS queue subscribed (raw delivery) to the platform alerts topic."""
-    from dataflow.aws import aws_client
-    from dataflow.monitoring.notify import alerts_topic_arn
+    from tests.alerts_support import alerts_topic_queue
 
-    sqs, sns = aws_client(settings, "sqs"), aws_client(settings, "sns")
-    url = sqs.create_queue(QueueName=f"oncall-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    sub = sns.subscribe(
-        TopicArn=alerts_topic_arn(settings),
-        Protocol="sqs",
-        Endpoint=arn["QueueArn"],
-        Attributes={"RawMessageDelivery": "true"},
-        ReturnSubscriptionArn=True,
-    )["SubscriptionArn"]
-
-    def messages() -> list[dict]:
-        got = []
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
-            for m in batch:
-                got.append(json.loads(m["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        return got
-
-    yield messages
-    sns.unsubscribe(SubscriptionArn=sub)
-    sqs.delete_queue(QueueUrl=url)
+    with alerts_topic_queue(settings, "oncall") as receive:
+        yield lambda: [json.loads(body) for body in receive()]
 
 
 @pytest.fixture
