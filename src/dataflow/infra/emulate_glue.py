@@ -20,18 +20,20 @@ _JOB_FIELDS = (
 _INTEGER_FIELDS = ("MaxRetries", "Timeout", "NumberOfWorkers")
 
 
-def _not_found(resolver: Resolver):
-    return resolver.client("glue").exceptions.EntityNotFoundException
+def _exists(resolver: Resolver, get: str, **key) -> bool:
+    """Whether the Glue ``get`` call (e.g. ``get_job``) finds the entity ``key`` names."""
+    glue = resolver.client("glue")
+    try:
+        getattr(glue, get)(**key)
+    except glue.exceptions.EntityNotFoundException:
+        return False
+    return True
 
 
 # --- database ---------------------------------------------------------------------------------
 def _find_database(resolver: Resolver, _logical_id: str, props: dict) -> str | None:
     name = props["DatabaseInput"]["Name"]
-    try:
-        resolver.client("glue").get_database(Name=name)
-    except _not_found(resolver):
-        return None
-    return name
+    return name if _exists(resolver, "get_database", Name=name) else None
 
 
 @emulates("AWS::Glue::Database", find=_find_database)
@@ -48,11 +50,8 @@ def ensure_database(resolver: Resolver, logical_id: str, props: dict) -> str:
 # --- table ------------------------------------------------------------------------------------
 def _find_table(resolver: Resolver, _logical_id: str, props: dict) -> str | None:
     name = props["TableInput"]["Name"]
-    try:
-        resolver.client("glue").get_table(DatabaseName=props["DatabaseName"], Name=name)
-    except _not_found(resolver):
-        return None
-    return name
+    found = _exists(resolver, "get_table", DatabaseName=props["DatabaseName"], Name=name)
+    return name if found else None
 
 
 @emulates("AWS::Glue::Table", find=_find_table)
@@ -90,11 +89,7 @@ def _job_definition(props: dict) -> dict:
 
 
 def _find_job(resolver: Resolver, _logical_id: str, props: dict) -> str | None:
-    try:
-        resolver.client("glue").get_job(JobName=props["Name"])
-    except _not_found(resolver):
-        return None
-    return props["Name"]
+    return props["Name"] if _exists(resolver, "get_job", JobName=props["Name"]) else None
 
 
 def _job_matches(resolver: Resolver, props: dict) -> bool:
@@ -118,11 +113,7 @@ def ensure_job(resolver: Resolver, logical_id: str, props: dict) -> str:
 # --- connection -------------------------------------------------------------------------------
 def _find_connection(resolver: Resolver, _logical_id: str, props: dict) -> str | None:
     name = props["ConnectionInput"]["Name"]
-    try:
-        resolver.client("glue").get_connection(Name=name)
-    except _not_found(resolver):
-        return None
-    return name
+    return name if _exists(resolver, "get_connection", Name=name) else None
 
 
 @emulates("AWS::Glue::Connection", find=_find_connection)
