@@ -28,9 +28,6 @@ DAG_ID = "events_microbatch"
 ASSET_NAME = "landing_events_files"
 WATCHER_NAME = "landing_events_queue"
 EVENTS_MODELS = ("stg_raw__events",)  # the dbt models built from raw.events
-# The incremental bookkeeping the events models read their changed files from: a new batch,
-# then the file loads it saw (dbt/README.md, "Incremental models"); built first.
-BATCH_MODELS = ("int_transform_batches", "int_landed_files_tracked")
 
 
 # --- parse time: the asset and its watcher (no AWS call) ------------------------------------
@@ -136,7 +133,9 @@ def events_dbt_configs(settings: Settings) -> dict[str, Any]:
     configs = cosmos_configs(settings)
     configs["render_config"] = dataclasses.replace(
         configs["render_config"],
-        select=[*BATCH_MODELS, *EVENTS_MODELS],
+        # with their ancestors: the incremental bookkeeping they read their changed files from
+        # (a new batch, then the file loads it saw; dbt/README.md), built first
+        select=[f"+{model}" for model in EVENTS_MODELS],
         test_behavior=TestBehavior.BUILD,
     )
     configs["execution_config"] = ExecutionConfig(
