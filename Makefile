@@ -53,7 +53,7 @@ generate: setup ## write synthetic data to the landing bucket
 	$(DATAFLOW) generate
 
 bench: setup ## benchmarks (not part of the tests); results in docs/benchmarks.md
-	$(VENV)/bin/python benchmarks/run_all.py
+	$(VENV)/bin/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: setup ## ruff + sqlfluff
 	$(VENV)/bin/ruff check src tests airflow benchmarks aws/lambda_functions

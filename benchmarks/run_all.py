@@ -154,7 +154,23 @@ def run_benchmarks(settings, args: argparse.Namespace) -> dict:
             stop_airflow(settings)
 
 
+def checkpoint(settings, result: dict, args: argparse.Namespace) -> None:
+    """The figures measured so far, so an interrupted run keeps them.
+
+    ``--render-only --json-out <...>.partial.json`` turns them into the table and Markdown.
+    """
+    from bench_machine import describe_machine, load_average
+
+    partial = args.json_out.with_suffix(".partial.json")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    meta = {**args.meta, "load_after": load_average(), "partial": True}
+    meta["total_s"] = time.perf_counter() - args.started
+    snapshot = {**result, "machine": describe_machine(settings), "meta": meta}
+    partial.write_text(json.dumps(snapshot, indent=2, default=str) + "\n")
+
+
 def run_selected(settings, args: argparse.Namespace) -> dict:
+    """The phases, cheapest and most depended-on first; the twice-as-long history runs last."""
     from bench_pipeline import run_double_history, run_pipeline
 
     from dataflow.generate import GenerationConfig
@@ -163,22 +179,25 @@ def run_selected(settings, args: argparse.Namespace) -> dict:
     if not args.skip_loader:
         print("==> loader benchmark", flush=True)
         result["loader"] = run_loader(args, settings.home / "bench")
+        checkpoint(settings, result, args)
+    config = GenerationConfig.for_scale(args.scale, increment_hours=2)
     if not args.skip_full:
-        config = GenerationConfig.for_scale(args.scale, increment_hours=2)
         result["pipeline"] = run_pipeline(settings, config, args.skip_incremental, args.skip_dbt)
-        if not (args.skip_incremental or args.skip_history_2x):
-            result["history_2x"] = run_double_history(settings, config)
+        checkpoint(settings, result, args)
     if not args.skip_glue and ((result.get("pipeline") or {}).get("full") or {}).get("success"):
         print("==> customer_features job (local Spark) on the marts", flush=True)
         from bench_glue import run_glue
 
         result["glue"] = run_glue(settings)
+        checkpoint(settings, result, args)
     if not args.skip_streaming:
         print("==> streaming benchmark", flush=True)
         result["streaming"] = run_streaming(args, settings.home / "bench")
+        checkpoint(settings, result, args)
     if not args.skip_monitoring:
         print("==> metrics exporter scrape timing", flush=True)
         result["monitoring"] = run_monitoring(settings)
+        checkpoint(settings, result, args)
     if not args.skip_parse:
         print("==> DAG parse timing", flush=True)
         try:
@@ -186,6 +205,10 @@ def run_selected(settings, args: argparse.Namespace) -> dict:
         except RuntimeError as exc:  # keep the figures measured so far
             result["parse_error"] = str(exc)
             print(f"DAG parse timing failed: {exc}", file=sys.stderr)
+        checkpoint(settings, result, args)
+    if not (args.skip_full or args.skip_incremental or args.skip_history_2x):
+        result["history_2x"] = run_double_history(settings, config)
+        checkpoint(settings, result, args)
     return result
 
 
@@ -215,17 +238,19 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(args.json_out.read_text())
         return report(result, args, all_figures, markdown_block, print_table, write_markdown)
     settings = get_settings()
-    started_at, started = datetime.now(UTC), time.perf_counter()
-    load_before = load_average()
+    args.started = time.perf_counter()
+    args.meta = {
+        "scale": args.scale,
+        "started_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python benchmarks/run_all.py " + " ".join(argv or sys.argv[1:]),
+        "load_before": load_average(),
+    }
     result = run_benchmarks(settings, args)
     result["machine"] = describe_machine(settings)
     result["meta"] = {
-        "scale": args.scale,
-        "started_at": started_at.strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python benchmarks/run_all.py " + " ".join(argv or sys.argv[1:]),
-        "load_before": load_before,
+        **args.meta,
         "load_after": load_average(),
-        "total_s": time.perf_counter() - started,
+        "total_s": time.perf_counter() - args.started,
     }
     return report(result, args, all_figures, markdown_block, print_table, write_markdown)
 
