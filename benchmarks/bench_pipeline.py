@@ -195,8 +195,23 @@ def prepare(settings) -> list[str]:
 
     apply_service_env(settings)
     ensure_data_services(settings)
+    reset_airflow(settings)
     build_manifest(settings)
     return start_airflow(settings)
+
+
+def reset_airflow(settings) -> None:
+    """No DAG runs left from an earlier, interrupted benchmark in this runtime.
+
+    Its scheduler would resume them beside the timed phases (seen: a 10M dbt build of a killed
+    run competing with the loader benchmark). Airflow's own ``db reset`` empties the metadata
+    database and re-creates its tables.
+    """
+    from dataflow.runtime.airflow import ensure_airflow_db, run_airflow, stop_airflow
+
+    stop_airflow(settings)
+    ensure_airflow_db(settings)
+    run_airflow(settings, "db", "reset", "--yes")
 
 
 def report(label: str, entry: dict, key: str = "dag_run_wall_s") -> None:

@@ -19,7 +19,8 @@ Measures, on the same machine and data:
    (``bench_streaming.py``);
 8. the customer_features Spark job on the full run's marts, per phase (``bench_glue.py``).
 
-The benchmark EMPTIES the warehouse and landing bucket of its runtime. Unless
+The benchmark EMPTIES the warehouse, the landing bucket and Airflow's metadata database of its
+runtime (an interrupted run's DAG runs would otherwise resume beside the timed phases). Unless
 ``DATAFLOW_HOME`` is set, it uses its own runtime in ``.dataflow/bench`` on its own ports,
 so a developer's ``.dataflow`` is never touched. Results: a table on stdout,
 ``benchmarks/results/latest.json`` and (for ``--scale bench``) ``docs/benchmarks.md``.
