@@ -238,8 +238,8 @@ def format_value(value, unit: str) -> str:
         return "not measured"
     if unit == "×":
         return f"{value:.2f}×"
-    if unit == "rows/s":
-        return f"{value:,.0f} rows/s"
+    if unit in ("rows/s", "records/s"):
+        return f"{value:,.0f} {unit}"
     if unit == "rows":
         return f"{value:,} rows"
     return f"{value:,.2f} {unit}"
@@ -251,10 +251,10 @@ def verdict(met: bool | None) -> str:
 
 def print_table(figures: list[dict]) -> None:
     """The figures as a fixed-width console table."""
-    print(f"\n{'figure':<60}{'value':>18}  {'goal':<10}{'result':<8}")
+    print(f"\n{'figure':<60}{'value':>18}  {'goal':<17}{'result':<8}")
     for f in figures:
         value = format_value(f["value"], f["unit"])
-        print(f"{f['name'][:59]:<60}{value:>18}  {f['goal']:<10}{verdict(f['met']):<8}")
+        print(f"{f['name'][:59]:<60}{value:>18}  {f['goal']:<17}{verdict(f['met']):<8}")
 
 
 def markdown_block(result: dict, figures: list[dict]) -> str:

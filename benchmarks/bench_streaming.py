@@ -198,7 +198,7 @@ def streaming_figures(streaming: dict | None) -> list[dict]:
             figure(
                 "Stream handler records/s (in-process, idempotency on)",
                 rate,
-                "rows/s",
+                "records/s",
                 f"≥ {HANDLER_GOAL:,}",
                 rate >= HANDLER_GOAL,
                 note,
@@ -218,7 +218,7 @@ def streaming_figures(streaming: dict | None) -> list[dict]:
             figure(
                 "Stream consumer end to end records/s (poll → handler → DynamoDB/S3/SNS on moto)",
                 consumer["records_per_s"],
-                "rows/s",
+                "records/s",
                 "—",
                 None,
                 f"{consumer['records']} records",
