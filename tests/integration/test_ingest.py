@@ -337,6 +337,67 @@ def test_concurrent_loads_of_one_interval_serialise(settings, warehouse, land, h
     assert len(audits(warehouse, "transactions", hour)) == 1
 
 
+def test_a_file_load_beside_an_interval_load_of_the_same_source_does_not_deadlock(
+    settings, warehouse, land, hour
+):
+    """The micro-batch loads one file while the hourly run loads the whole hour (seen at 10M).
+
+    The interval load has written file a's audit and waits for file b, which the file load
+    holds and writes its audit for: neither may wait on the other's audit bookkeeping.
+    """
+    import psycopg
+
+    from dataflow.ingest import load_files
+
+    keys = [land("transactions", f"{name}.csv", csv_text(TX_HEADER, tx_line(i))) for i, name in
+            enumerate("abc", start=1)]  # fmt: skip
+    errors: list[BaseException] = []
+
+    def run(target, *args):
+        try:
+            target(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            errors.append(exc)
+
+    file_load = threading.Thread(target=run, args=(load_files, settings, "transactions", keys[1:2]))
+    interval_load = threading.Thread(target=run, args=(load, settings, "transactions", hour))
+    lock_b = (LOCK_NAMESPACE, f"transactions|{keys[1]}")
+    with psycopg.connect(settings.warehouse_url) as gate:  # holds file b until both wait for it
+        gate.execute("select pg_advisory_xact_lock(%s, hashtext(%s))", lock_b)
+        file_load.start()
+        wait_for_lock_waiters(warehouse, lock_b, 1)
+        interval_load.start()  # loads file a, then queues for b behind the file load
+        wait_for_lock_waiters(warehouse, lock_b, 2)
+    for thread in (file_load, interval_load):
+        thread.join(timeout=60)
+
+    assert not errors, errors
+    assert len(raw_rows(warehouse, "transactions", hour)) == 3
+    assert len(audits(warehouse, "transactions", hour)) == 3
+    totals, sums = warehouse.execute(  # one statement: one snapshot beside other workers' loads
+        "select (select (files, rows_received)::text from audit.load_totals"
+        " where source = 'transactions'), (select (count(*), sum(rows_received))::text"
+        " from audit.load_audit where source = 'transactions')"
+    ).fetchone()
+    assert totals == sums
+
+
+def wait_for_lock_waiters(warehouse, lock: tuple[int, str], count: int, timeout=30.0) -> None:
+    """Until ``count`` sessions wait for the loader's advisory lock ``lock``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = warehouse.execute(
+            "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+            " and classid = %s and objsubid = 2"
+            " and objid::bigint = (hashtext(%s)::bigint + 4294967296) %% 4294967296",
+            lock,
+        ).fetchone()[0]
+        if waiting >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {count} sessions waited for {lock[1]}")
+
+
 # --- header --------------------------------------------------------------------------------
 
 
