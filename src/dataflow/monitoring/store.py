@@ -57,12 +57,9 @@ end $$;
 -- for the row there closes no cycle. (An immediate trigger of an older warehouse is replaced.)
 do $$
 begin
-    if exists (select 1 from pg_trigger where tgname = 'load_totals_rows'
-               and tgrelid = 'audit.load_audit'::regclass and tgconstraint = 0) then
-        drop trigger load_totals_rows on audit.load_audit;
-    end if;
     if not exists (select 1 from pg_trigger where tgname = 'load_totals_rows'
-                   and tgrelid = 'audit.load_audit'::regclass) then
+                   and tgrelid = 'audit.load_audit'::regclass and tginitdeferred) then
+        drop trigger if exists load_totals_rows on audit.load_audit;
         create constraint trigger load_totals_rows
             after insert or update or delete on audit.load_audit
             deferrable initially deferred
