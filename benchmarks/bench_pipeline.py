@@ -205,13 +205,14 @@ def reset_airflow(settings) -> None:
 
     Its scheduler would resume them beside the timed phases (seen: a 10M dbt build of a killed
     run competing with the loader benchmark). Airflow's own ``db reset`` empties the metadata
-    database and re-creates its tables.
+    database and re-creates its tables at the current version; a runtime that never migrated
+    one has nothing to reset (``start_airflow`` creates it).
     """
-    from dataflow.runtime.airflow import ensure_airflow_db, run_airflow, stop_airflow
+    from dataflow.runtime.airflow import migrated_marker, run_airflow, stop_airflow
 
     stop_airflow(settings)
-    ensure_airflow_db(settings)
-    run_airflow(settings, "db", "reset", "--yes")
+    if migrated_marker(settings).exists():
+        run_airflow(settings, "db", "reset", "--yes")
 
 
 def report(label: str, entry: dict, key: str = "dag_run_wall_s") -> None:

@@ -155,18 +155,23 @@ def run_benchmarks(settings, args: argparse.Namespace) -> dict:
             stop_airflow(settings)
 
 
+def with_run_facts(settings, result: dict, args: argparse.Namespace, **extra) -> dict:
+    """``result`` with the machine and the run's metadata (load after, seconds so far)."""
+    from bench_machine import describe_machine, load_average
+
+    meta = {**args.meta, "load_after": load_average(), **extra}
+    meta["total_s"] = time.perf_counter() - args.started
+    return {**result, "machine": describe_machine(settings), "meta": meta}
+
+
 def checkpoint(settings, result: dict, args: argparse.Namespace) -> None:
     """The figures measured so far, so an interrupted run keeps them.
 
     ``--render-only --json-out <...>.partial.json`` turns them into the table and Markdown.
     """
-    from bench_machine import describe_machine, load_average
-
     partial = args.json_out.with_suffix(".partial.json")
     partial.parent.mkdir(parents=True, exist_ok=True)
-    meta = {**args.meta, "load_after": load_average(), "partial": True}
-    meta["total_s"] = time.perf_counter() - args.started
-    snapshot = {**result, "machine": describe_machine(settings), "meta": meta}
+    snapshot = with_run_facts(settings, result, args, partial=True)
     partial.write_text(json.dumps(snapshot, indent=2, default=str) + "\n")
 
 
@@ -230,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.no_wait:
         bench_machine.QUIET_MAX_WAIT_SECONDS = 0
-    from bench_machine import describe_machine, load_average
+    from bench_machine import load_average
     from bench_report import all_figures, markdown_block, print_table, write_markdown
 
     from dataflow.settings import get_settings
@@ -246,13 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python benchmarks/run_all.py " + " ".join(argv or sys.argv[1:]),
         "load_before": load_average(),
     }
-    result = run_benchmarks(settings, args)
-    result["machine"] = describe_machine(settings)
-    result["meta"] = {
-        **args.meta,
-        "load_after": load_average(),
-        "total_s": time.perf_counter() - args.started,
-    }
+    result = with_run_facts(settings, run_benchmarks(settings, args), args)
     return report(result, args, all_figures, markdown_block, print_table, write_markdown)
 
 
