@@ -17,7 +17,7 @@ import pytest
 
 from dataflow.contracts import SOURCES, landing_key
 from dataflow.ingest import HeaderMismatchError, load_interval
-from dataflow.ingest.loader import LOCK_NAMESPACE
+from dataflow.ingest.loader import LOCK_NAMESPACE, lock_file
 
 pytestmark = pytest.mark.integration
 
@@ -298,14 +298,21 @@ def test_connection_drop_mid_copy_leaves_the_earlier_load(settings, warehouse, l
     assert interval_state(warehouse, "transactions", hour) == before
 
 
+# pg_locks rows (alias ``l``) of the loader's lock on one file (``lock_file``): parameters
+# LOCK_NAMESPACE and "<source>|<key>".
+FILE_LOCK_OF = (
+    "l.locktype = 'advisory' and l.classid = %s and l.objsubid = 2"
+    " and l.objid::bigint = (hashtext(%s)::bigint + 4294967296) %% 4294967296"
+)
+
+
 def terminate_loader_during_copy(warehouse, key: str, timeout: float = 60.0) -> bool:
     """Kill the backend that holds the load lock of file ``key`` while it runs its COPY."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = warehouse.execute(
             "select a.pid from pg_locks l join pg_stat_activity a using (pid)"
-            " where l.locktype = 'advisory' and l.classid = %s and l.objsubid = 2"
-            " and l.objid::bigint = (hashtext(%s)::bigint + 4294967296) %% 4294967296"
+            f" where {FILE_LOCK_OF} and l.granted"
             " and a.query ilike 'copy \"raw\".\"transactions\"%%' and a.state = 'active'",
             (LOCK_NAMESPACE, f"transactions|{key}"),
         ).fetchone()
@@ -361,13 +368,12 @@ def test_a_file_load_beside_an_interval_load_of_the_same_source_does_not_deadloc
 
     file_load = threading.Thread(target=run, args=(load_files, settings, "transactions", keys[1:2]))
     interval_load = threading.Thread(target=run, args=(load, settings, "transactions", hour))
-    lock_b = (LOCK_NAMESPACE, f"transactions|{keys[1]}")
     with psycopg.connect(settings.warehouse_url) as gate:  # holds file b until both wait for it
-        gate.execute("select pg_advisory_xact_lock(%s, hashtext(%s))", lock_b)
+        lock_file(gate, "transactions", keys[1])
         file_load.start()
-        wait_for_lock_waiters(warehouse, lock_b, 1)
+        wait_for_lock_waiters(warehouse, "transactions", keys[1], 1)
         interval_load.start()  # loads file a, then queues for b behind the file load
-        wait_for_lock_waiters(warehouse, lock_b, 2)
+        wait_for_lock_waiters(warehouse, "transactions", keys[1], 2)
     for thread in (file_load, interval_load):
         thread.join(timeout=60)
 
@@ -382,20 +388,18 @@ def test_a_file_load_beside_an_interval_load_of_the_same_source_does_not_deadloc
     assert totals == sums
 
 
-def wait_for_lock_waiters(warehouse, lock: tuple[int, str], count: int, timeout=30.0) -> None:
-    """Until ``count`` sessions wait for the loader's advisory lock ``lock``."""
+def wait_for_lock_waiters(warehouse, source: str, key: str, count: int, timeout=30.0) -> None:
+    """Until ``count`` sessions wait for the loader's lock on file ``key``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         waiting = warehouse.execute(
-            "select count(*) from pg_locks where locktype = 'advisory' and not granted"
-            " and classid = %s and objsubid = 2"
-            " and objid::bigint = (hashtext(%s)::bigint + 4294967296) %% 4294967296",
-            lock,
+            f"select count(*) from pg_locks l where {FILE_LOCK_OF} and not l.granted",
+            (LOCK_NAMESPACE, f"{source}|{key}"),
         ).fetchone()[0]
         if waiting >= count:
             return
         time.sleep(0.02)
-    raise AssertionError(f"fewer than {count} sessions waited for {lock[1]}")
+    raise AssertionError(f"fewer than {count} sessions waited for {key}")
 
 
 # --- header --------------------------------------------------------------------------------
