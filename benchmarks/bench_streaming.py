@@ -142,7 +142,7 @@ def bench_consumer(settings, records: int) -> dict:
 
 
 def bench_latency(settings, records: int) -> dict:
-    from dataflow.runtime.airflow import run_airflow, start_airflow, stop_airflow
+    from dataflow.runtime.airflow import start_airflow, stop_airflow
     from dataflow.streaming import demo
 
     started = start_airflow(settings)
@@ -167,7 +167,7 @@ def bench_latency(settings, records: int) -> dict:
             demo.stop_consumer(consumer)
         # Paused again: the 2x history data set lands later, and its event files would start
         # micro-batches that load them beside the timed hourly runs (seen in the 10M run).
-        run_airflow(settings, "dags", "pause", demo.DAG_ID)
+        demo.pause_microbatch(settings)
         if started:
             stop_airflow(settings)
     return {

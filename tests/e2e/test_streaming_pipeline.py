@@ -30,11 +30,14 @@ def forget_earlier_stream_rows(conn) -> None:
 @pytest.fixture(scope="module")
 def airflow_services(settings, dbt_manifest):
     from dataflow.runtime.airflow import start_airflow, stop_airflow
-    from dataflow.streaming.demo import unpause_microbatch
+    from dataflow.streaming.demo import pause_microbatch, unpause_microbatch
 
     started = start_airflow(settings)
     unpause_microbatch(settings)
     yield
+    # Paused again: later tests write and delete lake files of their own, and Airflow may
+    # stay up after this module (started by an earlier one).
+    pause_microbatch(settings)
     if started:
         stop_airflow(settings)
 

@@ -203,6 +203,26 @@ def test_load_files_loads_just_the_given_keys_and_records_the_run_interval(
     assert result.to_dict()["files"][0]["interval_start"] == hours[0].isoformat()
 
 
+def test_a_given_key_no_longer_in_the_bucket_costs_only_itself(
+    settings, warehouse, s3, land, hours
+):
+    a = land(hours[0], "a.jsonl", event(1) + "\n", source="events")
+    gone = land(hours[0], "gone.jsonl", event(2) + "\n", source="events")
+    load_files(settings, "events", [gone], "micro-1")
+    s3.delete_object(Bucket=settings.landing_bucket, Key=gone)  # announced, then deleted
+
+    result = load_files(settings, "events", [a, gone], "micro-2")
+
+    assert [f.source_file for f in result.files] == [a]
+    assert result.to_dict()["files_missing"] == [gone]
+    # an earlier load of the deleted file is left as it was: nothing is lost
+    assert sorted(rows_by_file(warehouse, hours, "events")) == [a, gone]
+    runs = warehouse.execute(
+        "select source_file, run_id from audit.load_audit where source_file = any(%s)", ([a, gone],)
+    ).fetchall()
+    assert dict(runs) == {a: "micro-2", gone: "micro-1"}
+
+
 def test_the_hourly_run_after_a_micro_batch_leaves_the_files_rows_once(
     settings, warehouse, land, hours
 ):

@@ -119,31 +119,56 @@ def load_files(
     Same quarantine, audit and per-file idempotency as :func:`load_interval`; the run
     interval (if any) is recorded in ``audit.load_audit.run_interval_*``. A key that is not
     ``landing/<source>/<YYYY-MM-DD>/<HH>/...`` raises ``LandingKeyError`` before anything
-    is loaded; non-data objects (markers, temporary files) are skipped and audited.
+    is loaded; non-data objects (markers, temporary files) are skipped and audited. A key no
+    longer in the bucket (deleted after it was announced) has nothing to load: it is left
+    alone (an earlier load of it stays), logged, and listed in ``LoadResult.files_missing``.
     """
     contract = source_contract(source)
     start = _as_utc(run_interval_start) if run_interval_start is not None else None
     end = _as_utc(run_interval_end) if run_interval_end is not None else None
     if start is not None and end is not None and end <= start:
         raise ValueError(f"empty run interval: start {start} is not before end {end}")
-    return _load(settings, s3_client(settings), contract, list(keys), run_id, start, end)
+    s3 = s3_client(settings)
+    return _load(settings, s3, contract, list(keys), run_id, start, end, skip_missing=True)
 
 
-def _load(settings, s3, contract: Source, keys, run_id, start, end) -> LoadResult:
+def _load(
+    settings, s3, contract: Source, keys, run_id, start, end, skip_missing=False
+) -> LoadResult:
     # Sorted: concurrent calls lock shared files in the same order (no deadlock).
     files = [classify(key, contract) for key in sorted(set(keys))]
+    missing = absent_keys(s3, settings.landing_bucket, files) if skip_missing else ()
+    files = [f for f in files if f.key not in missing]
     load = _Load(settings.landing_bucket, contract, run_id, start, end)
     with connect_warehouse(settings) as conn, conn.transaction():
         # A notice's diagnostic is only valid inside the callback: keep its text.
         conn.add_notice_handler(lambda diag: load.notices.append(diag.message_primary))
         results = tuple(load_file(conn, s3, load, landing) for landing in files)
-    result = LoadResult(contract.name, start, end, run_id, results)
+    result = LoadResult(contract.name, start, end, run_id, results, tuple(missing))
     log.info(
         "loaded %s [%s, %s): %d file(s) (%d skipped), %d received, %d loaded, %d quarantined",
         contract.name, start, end, len(results), result.files_skipped,
         result.rows_received, result.rows_loaded, result.rows_quarantined,
     )  # fmt: skip
     return result
+
+
+def absent_keys(s3, bucket: str, files: list[LandingFile]) -> tuple[str, ...]:
+    """The data files of ``files`` that are not in the bucket (each logged)."""
+    from botocore.exceptions import ClientError
+
+    absent = []
+    for landing in (f for f in files if not f.skip_reason):
+        try:
+            s3.head_object(Bucket=bucket, Key=landing.key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            log.warning(
+                "s3://%s/%s is not in the bucket (deleted?): nothing to load", bucket, landing.key
+            )
+            absent.append(landing.key)
+    return tuple(absent)
 
 
 def source_contract(source: str) -> Source:

@@ -54,6 +54,7 @@ class LoadResult:
     interval_end: datetime | None
     run_id: str | None
     files: tuple[FileLoadResult, ...]
+    files_missing: tuple[str, ...] = ()  # given keys not in the bucket: nothing loaded or audited
 
     @property
     def rows_received(self) -> int:
@@ -75,6 +76,7 @@ class LoadResult:
         """Plain JSON types only (lists, not tuples), e.g. for an Airflow XCom."""
         data = asdict(self)
         data["files"] = [f.to_dict() for f in self.files]
+        data["files_missing"] = list(self.files_missing)
         data["interval_start"] = _iso(self.interval_start)
         data["interval_end"] = _iso(self.interval_end)
         data["rows_received"] = self.rows_received

@@ -9,6 +9,7 @@ a few key values as Prometheus has them, and every alert that fired.
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from dataflow.settings import Settings
 
 MONITORING_DAG = "monitoring_and_alerting"
+_RFC3339 = re.compile(r"^(?P<whole>[^.]+?)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)$")
 
 
 def run_monitoring_step(settings: Settings) -> bool:
@@ -46,22 +48,49 @@ def run_monitoring_step(settings: Settings) -> bool:
 
 
 def wait_for_scrape(settings: Settings, timeout: float = 90) -> None:
-    """Wait until Prometheus has scraped the exporter (and evaluated the rules) once."""
+    """Wait until Prometheus has scraped the exporter and then evaluated every rule group.
+
+    The summary reads recording rules (``suite:…``, ``layer_table:…``): a scrape alone is not
+    enough, they exist only after the next evaluation.
+    """
     deadline = time.monotonic() + timeout
+    scraped_at = None
     while time.monotonic() < deadline:
-        if query(settings, 'up{job="dataflow-exporter"} == 1'):
+        scraped = query(settings, 'timestamp(up{job="dataflow-exporter"} == 1)')
+        scraped_at = scraped_at or (float(scraped[0]["value"][1]) if scraped else None)
+        if scraped_at is not None and rules_evaluated_after(settings, scraped_at):
             return
         time.sleep(2)
 
 
+def rules_evaluated_after(settings: Settings, moment: float) -> bool:
+    """True when every rule group was last evaluated after ``moment`` (epoch seconds)."""
+    groups = _api(settings, "/api/v1/rules", {}).get("groups", [])
+    return bool(groups) and all(_epoch(g["lastEvaluation"]) > moment for g in groups)
+
+
+def _epoch(rfc3339: str) -> float:
+    """Prometheus' RFC 3339 timestamps carry nanoseconds, more than ``fromisoformat`` takes."""
+    parts = _RFC3339.match(rfc3339)
+    zone = "+00:00" if parts["zone"] == "Z" else parts["zone"]
+    return datetime.fromisoformat(parts["whole"] + zone).timestamp() + float(
+        f"0.{parts['fraction'] or 0}"
+    )
+
+
 def query(settings: Settings, expr: str) -> list[dict]:
     """An instant query's result ([] when Prometheus is unreachable)."""
-    url = f"{settings.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    return _api(settings, "/api/v1/query", {"query": expr}).get("result", [])
+
+
+def _api(settings: Settings, path: str, params: dict) -> dict:
+    """The ``data`` of a Prometheus API answer ({} when Prometheus is unreachable)."""
+    url = f"{settings.prometheus_url}{path}?" + urllib.parse.urlencode(params)
     try:
         with urllib.request.urlopen(url, timeout=10) as resp:
-            return json.load(resp)["data"]["result"]
+            return json.load(resp)["data"]
     except OSError:
-        return []
+        return {}
 
 
 def _rows(result: list[dict], label: str, fmt) -> list[tuple[str, str]]:

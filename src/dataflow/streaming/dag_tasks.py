@@ -17,9 +17,10 @@ def _fail_fast(exc: Exception) -> Exception:
 
 @task.short_circuit(execution_timeout=timedelta(minutes=30))
 def load_announced_event_files(triggering_asset_events=None, run_id=None) -> list[str]:
-    """Load exactly the event files this run's S3 notifications name; returns their keys.
+    """Load exactly the event files this run's S3 notifications name; returns the loaded keys.
 
-    None named (only ``s3:TestEvent``, other prefixes): the rest of the run is skipped.
+    None named (only ``s3:TestEvent``, other prefixes) or none still in the bucket: the rest
+    of the run is skipped. A named file that is gone costs only itself (logged, not loaded).
     """
     from dataflow.ingest import HeaderMismatchError
     from dataflow.streaming.microbatch import keys_from_asset_events, load_event_files
@@ -27,12 +28,13 @@ def load_announced_event_files(triggering_asset_events=None, run_id=None) -> lis
     settings = get_settings()
     events = [e for events in (triggering_asset_events or {}).values() for e in events]
     keys = keys_from_asset_events(settings, events)
-    if keys:
-        try:
-            load_event_files(settings, keys, run_id)
-        except HeaderMismatchError as exc:
-            raise _fail_fast(exc) from exc
-    return keys
+    if not keys:
+        return []
+    try:
+        result = load_event_files(settings, keys, run_id)
+    except HeaderMismatchError as exc:
+        raise _fail_fast(exc) from exc
+    return [key for key in keys if key not in result["files_missing"]]
 
 
 @task

@@ -83,6 +83,13 @@ def unpause_microbatch(settings: Settings, timeout: float = 300) -> None:
             time.sleep(5)
 
 
+def pause_microbatch(settings: Settings) -> None:
+    """Pause ``events_microbatch`` again: later event files wait for the hourly run."""
+    from dataflow.runtime.airflow import run_airflow
+
+    run_airflow(settings, "dags", "pause", DAG_ID)
+
+
 def start_consumer(settings: Settings) -> subprocess.Popen:
     """``dataflow stream consume --follow`` as its own process (log in the run folder)."""
     import sys
