@@ -165,10 +165,15 @@ def refreshed_run(settings, second_run, pipeline_run, oncall_queue):
 
 
 # --- the pipeline run and the exporter ---------------------------------------------------------
-def test_once_the_demo_summary_has_waited_its_recording_rules_have_values(stack, warehouse):
-    """The first test on a just-started stack: a scrape alone does not give the summary's
-    recording rules a value, the next rule evaluation does (the wait must cover both)."""
-    from dataflow.monitoring.report import key_values, wait_for_scrape
+def test_the_summary_waits_for_a_rule_evaluation_after_the_scrape(stack, warehouse):
+    """The summary reads recording rules, which a scrape alone does not fill: it waits until
+    every rule group was evaluated after the exporter's scrape."""
+    from dataflow.monitoring.report import key_values, rules_evaluated_after, wait_for_scrape
+
+    now = time.time()
+    assert not rules_evaluated_after(stack, now)  # every group ran before this instant
+    wait_for(lambda: rules_evaluated_after(stack, now), 30, "every rule group evaluated again")
+    assert not rules_evaluated_after(stack, time.time() + 3600)
 
     wait_for_scrape(stack)
 
