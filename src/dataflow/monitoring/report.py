@@ -9,7 +9,6 @@ a few key values as Prometheus has them, and every alert that fired.
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.parse
 import urllib.request
@@ -18,7 +17,6 @@ from datetime import UTC, datetime
 from dataflow.settings import Settings
 
 MONITORING_DAG = "monitoring_and_alerting"
-_RFC3339 = re.compile(r"^(?P<whole>[^.]+?)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)$")
 
 
 def run_monitoring_step(settings: Settings) -> bool:
@@ -66,15 +64,8 @@ def wait_for_scrape(settings: Settings, timeout: float = 90) -> None:
 def rules_evaluated_after(settings: Settings, moment: float) -> bool:
     """True when every rule group was last evaluated after ``moment`` (epoch seconds)."""
     groups = _api(settings, "/api/v1/rules", {}).get("groups", [])
-    return bool(groups) and all(_epoch(g["lastEvaluation"]) > moment for g in groups)
-
-
-def _epoch(rfc3339: str) -> float:
-    """Prometheus' RFC 3339 timestamps carry nanoseconds, more than ``fromisoformat`` takes."""
-    parts = _RFC3339.match(rfc3339)
-    zone = "+00:00" if parts["zone"] == "Z" else parts["zone"]
-    return datetime.fromisoformat(parts["whole"] + zone).timestamp() + float(
-        f"0.{parts['fraction'] or 0}"
+    return bool(groups) and all(
+        datetime.fromisoformat(g["lastEvaluation"]).timestamp() > moment for g in groups
     )
 
 
